@@ -1,0 +1,17 @@
+"""Keras layers of HaH networks, one per file."""
+
+from keras_hebb.layers.adaptive_threshold import AdaptiveThreshold
+from keras_hebb.layers.divisive_normalization import DivisiveNormalization
+from keras_hebb.layers.fractional_threshold import FractionalThreshold
+from keras_hebb.layers.hah_cost import HaHCost
+from keras_hebb.layers.implicit_norm_conv import ImplicitNormConv2D
+from keras_hebb.layers.reporting import ReportsStatistics
+
+__all__ = [
+    "AdaptiveThreshold",
+    "DivisiveNormalization",
+    "FractionalThreshold",
+    "HaHCost",
+    "ImplicitNormConv2D",
+    "ReportsStatistics",
+]

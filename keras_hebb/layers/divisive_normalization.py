@@ -1,0 +1,109 @@
+import keras
+from keras import ops
+
+from keras_hebb.layers.data_format import channels_last_only
+
+FIELDS = ("linf", "l1", "l2")
+
+
+@keras.saving.register_keras_serializable(package="keras_hebb")
+class DivisiveNormalization(keras.layers.Layer):
+    """Divides activations by a local field of their neighbours' strength.
+
+    With `s` the suppression field, averaged over channels, of shape
+    `(batch, height, width, 1)`, the output is
+    `x / (sigma * max_over_height_width(s) + (1 - sigma) * s + 1e-7)`,
+    so strong activations suppress weak ones around them. The field of a
+    `pool_size` x `pool_size` neighbourhood (zero padding, stride 1) is
+
+    - `"linf"`: the max of `|x|` (a max pool),
+    - `"l1"`: the sum of `|x|` (a box sum),
+    - `"l2"`: the square root of the sum of `x**2`,
+
+    taken per channel, then averaged over channels. The maximum is per
+    sample. The layer has no weights.
+
+    Args:
+        sigma: float in [0, 1], weight of the per-sample maximum of the
+            field against the local field.
+        pool_size: odd positive int, side of the neighbourhood.
+        field: one of `"linf"`, `"l1"`, `"l2"`.
+        data_format: None or "channels_last", the only layout supported;
+            None reads `keras.config.image_data_format()`.
+        **kwargs: base layer arguments such as `name` and `dtype`.
+
+    Input shape:
+        4D tensor `(batch_size, height, width, channels)` (channels last).
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> x = np.random.rand(2, 8, 8, 4).astype("float32")
+    >>> keras_hebb.layers.DivisiveNormalization(sigma=0.1)(x).shape
+    (2, 8, 8, 4)
+    """
+
+    def __init__(self, sigma=0.1, pool_size=3, field="linf", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= sigma <= 1.0:
+            raise ValueError(
+                f"`sigma` must be in [0, 1]. Received: sigma={sigma}"
+            )
+        if (
+            not isinstance(pool_size, int)
+            or isinstance(pool_size, bool)
+            or pool_size < 1
+            or pool_size % 2 == 0
+        ):
+            raise ValueError(
+                "`pool_size` must be an odd positive int (the neighbourhood is "
+                f"centred on each position). Received: pool_size={pool_size!r}"
+            )
+        if field not in FIELDS:
+            raise ValueError(
+                f"`field` must be one of {FIELDS}. Received: field={field!r}"
+            )
+        self.sigma = float(sigma)
+        self.pool_size = pool_size
+        self.field = field
+        self.data_format = channels_last_only(data_format, "DivisiveNormalization")
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    def _box_sum(self, x):
+        """Sum over each pool_size x pool_size window, zero padded."""
+        pad = self.pool_size // 2
+        padded = ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+        window_mean = ops.average_pool(padded, self.pool_size, 1, "valid")
+        return window_mean * float(self.pool_size**2)
+
+    def suppression_field(self, x):
+        """The channel-averaged field `s`, shape `(batch, height, width, 1)`."""
+        if self.field == "linf":
+            pooled = ops.max_pool(ops.abs(x), self.pool_size, 1, "same")
+            return ops.mean(pooled, axis=-1, keepdims=True)
+        if self.field == "l1":
+            # The box sum is linear, so averaging over channels first gives
+            # the same field at 1/C of the cost.
+            return self._box_sum(ops.mean(ops.abs(x), axis=-1, keepdims=True))
+        # The floor keeps the gradient of sqrt finite where a window is all
+        # zeros; it changes no value above 1e-6.
+        pooled = ops.sqrt(ops.maximum(self._box_sum(ops.square(x)), 1e-12))
+        return ops.mean(pooled, axis=-1, keepdims=True)
+
+    def call(self, inputs):
+        field = self.suppression_field(inputs)
+        peak = ops.max(field, axis=(1, 2), keepdims=True)
+        return inputs / (self.sigma * peak + (1.0 - self.sigma) * field + 1e-7)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        config.update(
+            {"sigma": self.sigma, "pool_size": self.pool_size, "field": self.field}
+        )
+        return config

@@ -1,0 +1,110 @@
+import math
+
+import keras
+from keras import ops
+
+from keras_hebb.hah import (
+    hah_score,
+    num_winners,
+    validate_hah_rank,
+    validate_ratio,
+)
+from keras_hebb.layers.reporting import ReportsStatistics
+
+GRADIENTS = ("local", "end_to_end")
+
+
+@keras.saving.register_keras_serializable(package="keras_hebb")
+class HaHCost(ReportsStatistics, keras.layers.Wrapper):
+    """Attaches a layer-wise Hebbian/anti-Hebbian cost to a Conv or Dense layer.
+
+    The wrapper returns the wrapped layer's output unchanged and adds
+    `-alpha * hah_score(output, ratio, demote)` to the model's losses with
+    `add_loss`, so `model.fit` minimises it with any Keras model. With
+    `gradient="local"` (the paper's setting) the cost's gradient reaches only
+    the wrapped layer's own weights: the score is computed from the layer
+    applied to `stop_gradient(inputs)`. With `gradient="end_to_end"` it flows
+    into earlier layers too.
+
+    The latest call's score and cost are the statistics `"score"` and
+    `"cost"` (see `latest_statistics()`), which `keras_hebb.models.HaHModel`
+    reports as metrics.
+
+    Args:
+        layer: a `keras.layers.Layer` whose output is `(batch, channels)` or
+            `(batch, height, width, channels)`, typically a `Conv2D`,
+            `ImplicitNormConv2D` or `Dense` without activation.
+        alpha: non-negative float, the weight of the cost.
+        ratio: float in (0, 1), the fraction of channels that are winners.
+        demote: float, the weight of the losers' mean in the score.
+        gradient: `"local"` or `"end_to_end"`.
+        **kwargs: base layer arguments such as `name`.
+
+    Input shape:
+        The wrapped layer's input shape.
+
+    Output shape:
+        The wrapped layer's output shape.
+
+    Example:
+
+    >>> conv = keras.layers.Conv2D(16, 3, padding="same", use_bias=False)
+    >>> inputs = keras.Input((32, 32, 3))
+    >>> x = keras_hebb.layers.HaHCost(conv, alpha=0.001)(inputs)
+    >>> x = keras.layers.ReLU()(x)
+    """
+
+    statistic_names = ("score", "cost")
+
+    def __init__(
+        self, layer, alpha, ratio=0.1, demote=1.0, gradient="local", **kwargs
+    ):
+        super().__init__(layer, **kwargs)
+        if not (math.isfinite(alpha) and alpha >= 0):
+            raise ValueError(
+                f"`alpha` must be a finite non-negative float. Received: alpha={alpha}"
+            )
+        validate_ratio(ratio)
+        if not math.isfinite(demote):
+            raise ValueError(f"`demote` must be finite. Received: demote={demote}")
+        if gradient not in GRADIENTS:
+            raise ValueError(
+                f"`gradient` must be one of {GRADIENTS}. Received: gradient={gradient!r}"
+            )
+        self.alpha = float(alpha)
+        self.ratio = float(ratio)
+        self.demote = float(demote)
+        self.gradient = gradient
+
+    def build(self, input_shape):
+        output_shape = self.layer.compute_output_shape(input_shape)
+        validate_hah_rank(len(output_shape), what=f"outputs of {self.layer.name}")
+        num_winners(output_shape[-1], self.ratio)
+        super().build(input_shape)
+
+    def call(self, inputs):
+        outputs = self.layer(inputs)
+        if self.gradient == "local":
+            scored = self.layer(ops.stop_gradient(inputs))
+        else:
+            scored = outputs
+        score = hah_score(scored, self.ratio, self.demote)
+        cost = -self.alpha * score
+        self.add_loss(cost)
+        self._record_statistics(score=score, cost=cost)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "alpha": self.alpha,
+                "ratio": self.ratio,
+                "demote": self.demote,
+                "gradient": self.gradient,
+            }
+        )
+        return config

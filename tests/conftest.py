@@ -1,0 +1,17 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def seeded():
+    keras.utils.set_random_seed(2022)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(2022)

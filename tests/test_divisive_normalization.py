@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from keras_hebb.layers import DivisiveNormalization
+from reference import divisive_normalization
+
+
+@pytest.mark.parametrize("field", ["linf", "l1", "l2"])
+@pytest.mark.parametrize("shape", [(2, 8, 8, 4), (1, 5, 7, 1), (3, 3, 3, 6)])
+def test_matches_reference(rng, field, shape):
+    x = np.maximum(rng.normal(size=shape), 0).astype("float32")
+    layer = DivisiveNormalization(sigma=0.1, field=field)
+    expected = divisive_normalization(x, 0.1, 3, field)
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("field", ["linf", "l1", "l2"])
+def test_signed_inputs_and_wider_pool_match_reference(rng, field):
+    x = rng.normal(size=(2, 9, 6, 3)).astype("float32")
+    layer = DivisiveNormalization(sigma=0.4, pool_size=5, field=field)
+    expected = divisive_normalization(x, 0.4, 5, field)
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("field", ["linf", "l1", "l2"])
+def test_all_zero_input_stays_zero_with_finite_gradient(field):
+    import tensorflow as tf
+
+    x = tf.zeros((1, 4, 4, 3))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = DivisiveNormalization(field=field)(x)
+        total = tf.reduce_sum(y)
+    assert np.all(y.numpy() == 0)
+    assert np.all(np.isfinite(tape.gradient(total, x).numpy()))
+
+
+def test_config_round_trip():
+    layer = DivisiveNormalization(sigma=0.3, pool_size=5, field="l2", name="dn")
+    clone = DivisiveNormalization.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    assert clone.compute_output_shape((None, 4, 5, 6)) == (None, 4, 5, 6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"sigma": -0.1}, "sigma=-0.1"),
+        ({"sigma": 1.5}, "sigma=1.5"),
+        ({"pool_size": 2}, "pool_size=2"),
+        ({"pool_size": 0}, "pool_size=0"),
+        ({"field": "l3"}, "field='l3'"),
+        ({"data_format": "channels_first"}, "channels_first"),
+    ],
+)
+def test_bad_arguments_raise(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        DivisiveNormalization(**kwargs)
+
+
+def test_wrong_rank_raises():
+    with pytest.raises(ValueError, match="ndim=4"):
+        DivisiveNormalization()(np.ones((2, 8, 3), "float32"))
