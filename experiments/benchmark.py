@@ -31,7 +31,9 @@ def parse_args(argv=None):
     parser.add_argument("--steps", type=int, default=3, help="timed steps per round")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument(
-        "--jit-compile", default="auto", choices=["auto", "true", "false"],
+        "--jit-compile",
+        default="auto",
+        choices=["auto", "true", "false"],
         help="XLA for the train step; auto is Keras' default (GPU only)",
     )
     args = parser.parse_args(argv)
@@ -78,8 +80,10 @@ def main(argv=None):
     rng = np.random.default_rng(2022)
     x = rng.uniform(size=(args.batch_size, 32, 32, 3)).astype("float32")
     y = rng.integers(0, 10, size=args.batch_size)
-    print(f"VGG{args.depth}, batch {args.batch_size}, jit_compile={args.jit_compile}, "
-          f"{args.rounds} rounds of {args.steps} steps")
+    print(
+        f"VGG{args.depth}, batch {args.batch_size}, jit_compile={args.jit_compile}, "
+        f"{args.rounds} rounds of {args.steps} steps"
+    )
     for width in args.widths:
         models = {
             name: compiled_network(name, args.depth, width, args.jit_compile)
@@ -96,8 +100,10 @@ def main(argv=None):
         }
         for name, speed in speeds.items():
             print(f"width {width:g}  {name:13s} {speed:8.1f} images/s")
-        print(f"width {width:g}  HaH step cost / baseline step cost: "
-              f"{speeds['baseline_vgg'] / speeds['hah_vgg']:.2f}x")
+        print(
+            f"width {width:g}  HaH step cost / baseline step cost: "
+            f"{speeds['baseline_vgg'] / speeds['hah_vgg']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,12 @@ NETWORKS = {"baseline_vgg": baseline_vgg, "hah_vgg": hah_vgg}
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=pathlib.Path, required=True,
-                        help="folder holding train/<class>/ and test/<class>/ images")
+    parser.add_argument(
+        "--data",
+        type=pathlib.Path,
+        required=True,
+        help="folder holding train/<class>/ and test/<class>/ images",
+    )
     parser.add_argument("--train-images", type=int, default=10000)
     parser.add_argument("--test-images", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=5)
@@ -34,7 +38,9 @@ def parse_args(argv=None):
     parser.add_argument("--width", type=float, default=0.25)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=2022)
-    parser.add_argument("--output", type=pathlib.Path, default=pathlib.Path("runs/quick"))
+    parser.add_argument(
+        "--output", type=pathlib.Path, default=pathlib.Path("runs/quick")
+    )
     args = parser.parse_args(argv)
     for split in ("train", "test"):
         if not (args.data / split).is_dir():
@@ -43,14 +49,20 @@ def parse_args(argv=None):
                 "and test/<class>/ image folders, e.g. ../shared/data/cifar10-jpeg"
             )
     if min(args.train_images, args.test_images, args.epochs, args.batch_size) < 1:
-        parser.error("--train-images, --test-images, --epochs, --batch-size must be positive")
+        parser.error(
+            "--train-images, --test-images, --epochs, --batch-size must be positive"
+        )
     return args
 
 
 def image_sample(folder, count, seed):
     """`count` random images of a class folder as ([0, 1] float32 NHWC, int labels)."""
     dataset = keras.utils.image_dataset_from_directory(
-        folder, image_size=(32, 32), batch_size=None, shuffle=True, seed=seed,
+        folder,
+        image_size=(32, 32),
+        batch_size=None,
+        shuffle=True,
+        seed=seed,
         verbose=False,
     )
     images, labels = [], []
@@ -75,7 +87,9 @@ def train_and_evaluate(name, args, train, test):
         metrics=["accuracy"],
     )
     start = time.perf_counter()
-    history = model.fit(*train, batch_size=args.batch_size, epochs=args.epochs, verbose=2)
+    history = model.fit(
+        *train, batch_size=args.batch_size, epochs=args.epochs, verbose=2
+    )
     train_seconds = time.perf_counter() - start
     logs = model.evaluate(*test, batch_size=100, verbose=0, return_dict=True)
     return {
@@ -96,8 +110,11 @@ def main(argv=None):
     print(f"{len(train[1])} train and {len(test[1])} test images from {args.data}")
     results = {name: train_and_evaluate(name, args, train, test) for name in NETWORKS}
     args.output.mkdir(parents=True, exist_ok=True)
-    record = {"arguments": {k: str(v) for k, v in vars(args).items()},
-              "tensorflow": tf.__version__, "results": results}
+    record = {
+        "arguments": {k: str(v) for k, v in vars(args).items()},
+        "tensorflow": tf.__version__,
+        "results": results,
+    }
     (args.output / "results.json").write_text(json.dumps(record, indent=2))
     print(f"\n{'':28s}{'baseline_vgg':>14s}{'hah_vgg':>14s}")
     for key in ("clean_accuracy", "gaussian_0.1_accuracy", "train_seconds"):

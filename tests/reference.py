@@ -29,9 +29,11 @@ def windows(x, size):
     out = np.zeros((n, h, w, c, size * size))
     for i in range(h):
         for j in range(w):
-            out[:, i, j, :, :] = padded[:, i : i + size, j : j + size, :].reshape(
-                n, size * size, c
-            ).transpose(0, 2, 1)
+            out[:, i, j, :, :] = (
+                padded[:, i : i + size, j : j + size, :]
+                .reshape(n, size * size, c)
+                .transpose(0, 2, 1)
+            )
     return out
 
 

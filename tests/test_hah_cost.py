@@ -11,8 +11,13 @@ def two_hah_convs(gradient):
     """input -> HaH(conv a) -> ReLU -> HaH(conv b): returns model, hah_a, hah_b."""
     inputs = keras.Input((8, 8, 3))
     hah_a = HaHCost(ImplicitNormConv2D(8, 3, padding="same"), 1.0, 0.25, name="a")
-    hah_b = HaHCost(keras.layers.Conv2D(8, 3, padding="same"), 1.0, 0.25,
-                    gradient=gradient, name="b")
+    hah_b = HaHCost(
+        keras.layers.Conv2D(8, 3, padding="same"),
+        1.0,
+        0.25,
+        gradient=gradient,
+        name="b",
+    )
     outputs = hah_b(keras.layers.ReLU()(hah_a(inputs)))
     return keras.Model(inputs, outputs), hah_a, hah_b
 
@@ -67,8 +72,10 @@ def test_fit_minimises_cost_on_users_own_model(rng):
     x = HaHCost(keras.layers.Dense(16), alpha=1.0, ratio=0.25, name="hah")(inputs)
     outputs = keras.layers.Dense(2)(keras.layers.ReLU()(x))
     model = keras_hebb.models.HaHModel(inputs, outputs)
-    model.compile(keras.optimizers.Adam(0.01),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        keras.optimizers.Adam(0.01),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     data = rng.normal(size=(64, 6)).astype("float32")
     labels = (data[:, 0] > 0).astype("int32")
     history = model.fit(data, labels, epochs=5, batch_size=16, verbose=0).history
@@ -77,8 +84,14 @@ def test_fit_minimises_cost_on_users_own_model(rng):
 
 
 def test_config_round_trip():
-    layer = HaHCost(ImplicitNormConv2D(8, 3), alpha=0.01, ratio=0.2, demote=0.5,
-                    gradient="end_to_end", name="h")
+    layer = HaHCost(
+        ImplicitNormConv2D(8, 3),
+        alpha=0.01,
+        ratio=0.2,
+        demote=0.5,
+        gradient="end_to_end",
+        name="h",
+    )
     clone = HaHCost.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
     assert isinstance(clone.layer, ImplicitNormConv2D)

@@ -10,9 +10,11 @@ import keras_hebb
 from keras_hebb.models import HaHModel, baseline_vgg, hah_vgg
 
 TINY = {"depth": 11, "width": 0.125, "num_classes": 2}
-HAH_METRICS = {"hah_loss"} | {f"hah{i}_score" for i in range(1, 7)} | {
-    f"threshold{i}_nonzero" for i in range(1, 7)
-}
+HAH_METRICS = (
+    {"hah_loss"}
+    | {f"hah{i}_score" for i in range(1, 7)}
+    | {f"threshold{i}_nonzero" for i in range(1, 7)}
+)
 
 
 def toy_problem(rng, n=64):
@@ -44,7 +46,9 @@ def test_training_lowers_the_loss(rng, build, jit_compile):
     assert np.all(np.isfinite(history["loss"]))
     if build is hah_vgg:
         assert HAH_METRICS <= set(history)
-        assert all(0 < history[f"threshold{i}_nonzero"][-1] <= 0.25 for i in range(1, 7))
+        assert all(
+            0 < history[f"threshold{i}_nonzero"][-1] <= 0.25 for i in range(1, 7)
+        )
         assert history["hah_loss"][-1] < 0
 
 
@@ -60,8 +64,17 @@ def test_evaluate_reports_hah_metrics(rng):
 def test_paper_defaults():
     model = hah_vgg()
     convs = [layer for layer in model.layers if "conv" in type(layer).__name__.lower()]
-    hah_layers = [layer for layer in model.layers if isinstance(layer, keras_hebb.layers.HaHCost)]
-    assert [layer.alpha for layer in hah_layers] == [0.0045, 0.0025, 0.0013, 0.001, 0.0008, 0.0005]
+    hah_layers = [
+        layer for layer in model.layers if isinstance(layer, keras_hebb.layers.HaHCost)
+    ]
+    assert [layer.alpha for layer in hah_layers] == [
+        0.0045,
+        0.0025,
+        0.0013,
+        0.001,
+        0.0008,
+        0.0005,
+    ]
     assert [layer.layer.filters for layer in hah_layers] == [64, 64, 128, 128, 256, 256]
     assert len(convs) + len(hah_layers) == 13
     assert {layer.gradient for layer in hah_layers} == {"local"}
@@ -73,7 +86,9 @@ def test_standardisation_is_inside_the_model():
     model = baseline_vgg(**TINY)
     standardize = model.get_layer("standardize")
     mean = np.array([0.4914, 0.4822, 0.4465], "float32").reshape(1, 1, 1, 3)
-    np.testing.assert_allclose(standardize(np.broadcast_to(mean, (1, 2, 2, 3))), 0, atol=1e-6)
+    np.testing.assert_allclose(
+        standardize(np.broadcast_to(mean, (1, 2, 2, 3))), 0, atol=1e-6
+    )
 
 
 def test_keras_file_round_trip_predicts_identically(rng, tmp_path):
@@ -83,7 +98,9 @@ def test_keras_file_round_trip_predicts_identically(rng, tmp_path):
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
     assert isinstance(loaded, HaHModel)
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
     assert loaded.get_layer("hah3").alpha == model.get_layer("hah3").alpha
 
 
@@ -107,7 +124,9 @@ def test_saved_model_serves_without_keras_hebb(rng, tmp_path):
         print("served")
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "served" in result.stdout
 

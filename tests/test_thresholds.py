@@ -10,7 +10,12 @@ from reference import adaptive_threshold, fractional_threshold
 
 @pytest.mark.parametrize(
     "shape, keep",
-    [((2, 8, 8, 4), 0.2), ((1, 5, 7, 1), 0.2), ((3, 32, 32, 2), 0.2), ((2, 4, 4, 3), 0.9)],
+    [
+        ((2, 8, 8, 4), 0.2),
+        ((1, 5, 7, 1), 0.2),
+        ((3, 32, 32, 2), 0.2),
+        ((2, 4, 4, 3), 0.9),
+    ],
 )
 def test_fractional_matches_reference(rng, shape, keep):
     x = rng.normal(size=shape).astype("float32")

@@ -4,7 +4,6 @@ import keras
 from keras import ops
 
 from keras_hebb.layers.data_format import channels_last_only
-
 from keras_hebb.layers.reporting import ReportsStatistics, nonzero_fraction
 
 
@@ -42,8 +41,7 @@ class AdaptiveThreshold(ReportsStatistics, keras.layers.Layer):
         super().__init__(**kwargs)
         if not (math.isfinite(scale) and scale >= 0):
             raise ValueError(
-                "`scale` must be a finite non-negative float. "
-                f"Received: scale={scale}"
+                f"`scale` must be a finite non-negative float. Received: scale={scale}"
             )
         self.scale = float(scale)
         self.data_format = channels_last_only(data_format, "AdaptiveThreshold")

@@ -45,12 +45,12 @@ class DivisiveNormalization(keras.layers.Layer):
     (2, 8, 8, 4)
     """
 
-    def __init__(self, sigma=0.1, pool_size=3, field="linf", data_format=None, **kwargs):
+    def __init__(
+        self, sigma=0.1, pool_size=3, field="linf", data_format=None, **kwargs
+    ):
         super().__init__(**kwargs)
         if not 0.0 <= sigma <= 1.0:
-            raise ValueError(
-                f"`sigma` must be in [0, 1]. Received: sigma={sigma}"
-            )
+            raise ValueError(f"`sigma` must be in [0, 1]. Received: sigma={sigma}")
         if (
             not isinstance(pool_size, int)
             or isinstance(pool_size, bool)

@@ -4,7 +4,6 @@ import keras
 from keras import ops
 
 from keras_hebb.layers.data_format import channels_last_only
-
 from keras_hebb.layers.reporting import ReportsStatistics, nonzero_fraction
 
 
@@ -107,4 +106,3 @@ class FractionalThreshold(ReportsStatistics, keras.layers.Layer):
         config["data_format"] = self.data_format
         config["keep"] = self.keep
         return config
-

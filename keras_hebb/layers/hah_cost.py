@@ -56,9 +56,7 @@ class HaHCost(ReportsStatistics, keras.layers.Wrapper):
 
     statistic_names = ("score", "cost")
 
-    def __init__(
-        self, layer, alpha, ratio=0.1, demote=1.0, gradient="local", **kwargs
-    ):
+    def __init__(self, layer, alpha, ratio=0.1, demote=1.0, gradient="local", **kwargs):
         super().__init__(layer, **kwargs)
         if not (math.isfinite(alpha) and alpha >= 0):
             raise ValueError(
@@ -69,7 +67,8 @@ class HaHCost(ReportsStatistics, keras.layers.Wrapper):
             raise ValueError(f"`demote` must be finite. Received: demote={demote}")
         if gradient not in GRADIENTS:
             raise ValueError(
-                f"`gradient` must be one of {GRADIENTS}. Received: gradient={gradient!r}"
+                f"`gradient` must be one of {GRADIENTS}. "
+                f"Received: gradient={gradient!r}"
             )
         self.alpha = float(alpha)
         self.ratio = float(ratio)

@@ -11,10 +11,49 @@ from keras_hebb.models.hah_model import HaHModel
 VGG_WIDTHS = {
     11: (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
     13: (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
-    16: (64, 64, "M", 128, 128, "M", 256, 256, 256, "M",
-         512, 512, 512, "M", 512, 512, 512, "M"),
-    19: (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
-         512, 512, 512, 512, "M", 512, 512, 512, 512, "M"),
+    16: (
+        64,
+        64,
+        "M",
+        128,
+        128,
+        "M",
+        256,
+        256,
+        256,
+        "M",
+        512,
+        512,
+        512,
+        "M",
+        512,
+        512,
+        512,
+        "M",
+    ),
+    19: (
+        64,
+        64,
+        "M",
+        128,
+        128,
+        "M",
+        256,
+        256,
+        256,
+        256,
+        "M",
+        512,
+        512,
+        512,
+        512,
+        "M",
+        512,
+        512,
+        512,
+        512,
+        "M",
+    ),
 }
 PAPER_ALPHAS = (0.0045, 0.0025, 0.0013, 0.001, 0.0008, 0.0005)
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -117,8 +156,12 @@ def baseline_vgg(
             continue
         conv_index += 1
         x = keras.layers.Conv2D(
-            item, 3, padding="same", use_bias=False,
-            kernel_initializer=torch_default_initializer(), name=f"conv{conv_index}",
+            item,
+            3,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=torch_default_initializer(),
+            name=f"conv{conv_index}",
         )(x)
         x = keras.layers.ReLU(name=f"relu{conv_index}")(x)
         x = batch_norm(f"bn{conv_index}")(x)
@@ -214,16 +257,23 @@ def hah_vgg(
             continue
         conv_index += 1
         conv = ImplicitNormConv2D(
-            item, 3, padding="same",
-            kernel_initializer=torch_default_initializer(), name=f"conv{conv_index}",
+            item,
+            3,
+            padding="same",
+            kernel_initializer=torch_default_initializer(),
+            name=f"conv{conv_index}",
         )
         if conv_index not in alpha_of:
             x = keras.layers.ReLU(name=f"relu{conv_index}")(conv(x))
             x = batch_norm(f"bn{conv_index}")(x)
             continue
         x = HaHCost(
-            conv, alpha_of[conv_index], ratio=ratio, demote=demote,
-            gradient=hah_gradient, name=f"hah{conv_index}",
+            conv,
+            alpha_of[conv_index],
+            ratio=ratio,
+            demote=demote,
+            gradient=hah_gradient,
+            name=f"hah{conv_index}",
         )(x)
         x = keras.layers.ReLU(name=f"relu{conv_index}")(x)
         x = DivisiveNormalization(sigma, field=field, name=f"divnorm{conv_index}")(x)
