@@ -80,10 +80,25 @@ def hah_score(activations, ratio=0.1, demote=1.0):
     >>> float(keras_hebb.hah_score(x, ratio=0.25)) > 0
     True
     """
+    top, rest = top_and_rest_means(activations, ratio)
+    return ops.mean(top - demote * rest)
+
+
+def top_and_rest_means(activations, ratio=0.1):
+    """Per position, the mean of the K largest rectified channels and of the rest.
+
+    Args:
+        activations: tensor `(batch, channels)` or
+            `(batch, height, width, channels)`; ReLU is applied inside.
+        ratio: float in (0, 1); K = ceil(ratio * channels).
+
+    Returns:
+        Two float32 tensors of the input's shape without its channel axis.
+    """
     validate_hah_rank(len(activations.shape))
     channels = activations.shape[-1]
     k = num_winners(channels, ratio)
     a = ops.relu(ops.cast(activations, "float32"))
     top_sum = ops.sum(ops.top_k(a, k, sorted=False)[0], axis=-1)
     rest_sum = ops.sum(a, axis=-1) - top_sum
-    return ops.mean(top_sum / k - demote * rest_sum / (channels - k))
+    return top_sum / k, rest_sum / (channels - k)

@@ -1,0 +1,96 @@
+"""The `keras-hebb` command: parses arguments and calls the library.
+
+    keras-hebb run --preset cpu --data ../shared/data/cifar10-jpeg --output runs/cpu
+    keras-hebb train --network hah_vgg --preset smoke --data DIR --output runs/one
+    keras-hebb evaluate --model runs/cpu/hah_vgg.keras --preset cpu --data DIR
+    keras-hebb export --model runs/cpu/hah_vgg.keras --output exported/hah
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+
+from keras_hebb.presets import PRESETS
+
+DATA_HELP = (
+    'CIFAR-10 source: "tfds" (tfds.load("cifar10"), needs internet the first time) or '
+    "a folder holding train/<class>/*.jpg and test/<class>/*.jpg, such as "
+    "../shared/data/cifar10-jpeg"
+)
+
+
+def parser():
+    main = argparse.ArgumentParser(
+        prog="keras-hebb",
+        description="Train and evaluate HaH networks against their baseline.",
+    )
+    commands = main.add_subparsers(dest="command", required=True)
+
+    def with_preset_and_data(command):
+        command.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+        command.add_argument("--data", default="tfds", help=DATA_HELP)
+
+    run = commands.add_parser(
+        "run", help="train both networks, evaluate them, write results and plots"
+    )
+    with_preset_and_data(run)
+    run.add_argument("--output", type=pathlib.Path, required=True,
+                     help="output folder; rerunning the same command resumes")
+
+    train = commands.add_parser("train", help="train one network (resumable)")
+    with_preset_and_data(train)
+    train.add_argument("--network", choices=["baseline_vgg", "hah_vgg"], required=True)
+    train.add_argument("--output", type=pathlib.Path, required=True)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a saved .keras model")
+    with_preset_and_data(evaluate)
+    evaluate.add_argument("--model", type=pathlib.Path, required=True)
+    evaluate.add_argument("--output", type=pathlib.Path,
+                          help="JSON file for the figures (default: print them)")
+
+    export = commands.add_parser("export", help="export a .keras model as a SavedModel")
+    export.add_argument("--model", type=pathlib.Path, required=True)
+    export.add_argument("--output", type=pathlib.Path, required=True)
+    return main
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if getattr(args, "model", None) is not None and not args.model.is_file():
+        sys.exit(f"keras-hebb: error: --model {args.model} is not a file")
+    if getattr(args, "data", "tfds") != "tfds" and not pathlib.Path(args.data).is_dir():
+        sys.exit(f"keras-hebb: error: --data {args.data} is not a folder. {DATA_HELP}")
+    # Imported here so that --help and argument errors answer at once.
+    import keras
+
+    from keras_hebb import experiment
+    from keras_hebb.data import DataSourceError, as_arrays, cifar10
+    from keras_hebb.presets import get_preset
+
+    try:
+        if args.command == "run":
+            experiment.run_experiment(get_preset(args.preset), args.data, args.output)
+        elif args.command == "train":
+            args.output.mkdir(parents=True, exist_ok=True)
+            experiment.train_network(args.network, get_preset(args.preset),
+                                     args.data, args.output)
+        elif args.command == "evaluate":
+            preset = get_preset(args.preset)
+            model = keras.saving.load_model(args.model)
+            images, labels = as_arrays(cifar10(args.data, "test", 500,
+                                               limit=preset.test_limit))
+            figures = experiment.evaluate_network(model, preset, images, labels)
+            text = json.dumps(figures, indent=2)
+            if args.output is None:
+                print(text)
+            else:
+                args.output.write_text(text)
+        elif args.command == "export":
+            keras.saving.load_model(args.model).export(str(args.output))
+    except DataSourceError as error:
+        sys.exit(f"keras-hebb: error: {error}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""results.md and plots of a baseline-against-HaH results record."""
+
+import pathlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+NAMES = ("baseline_vgg", "hah_vgg")
+LABELS = {"baseline_vgg": "baseline", "hah_vgg": "HaH"}
+PLOTS = {
+    "noise": "accuracy_vs_noise.png",
+    "eps": "accuracy_vs_eps.png",
+    "layers": "sparsity_snr_per_layer.png",
+    "histogram": "activation_histograms.png",
+}
+
+
+def budget_label(key):
+    """'linf_0.00784314' -> 'L_inf 2/255'; 'l2_0.25' -> 'L2 0.25'."""
+    norm, eps = key.split("_")
+    if norm == "linf":
+        return f"L_inf {round(float(eps) * 255):d}/255"
+    return f"L2 {float(eps):g}"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def side_by_side(networks, label, value_of, fmt="{:.4f}"):
+    return [label] + [fmt.format(value_of(networks[name])) for name in NAMES]
+
+
+def results_markdown(record):
+    """The results as a Markdown page: baseline and HaH side by side."""
+    nets = record["networks"]
+    preset = record["preset"]
+    base, hah = nets["baseline_vgg"], nets["hah_vgg"]
+    rows = [side_by_side(nets, "clean accuracy", lambda n: n["clean_accuracy"])]
+    for kind in ("gaussian", "uniform"):
+        for std in base["noise_accuracy"][kind]:
+            rows.append(side_by_side(
+                nets, f"{kind} noise std {std}",
+                lambda n, k=kind, s=std: n["noise_accuracy"][k][s]))
+    for key in base["adversarial_accuracy"]:
+        rows.append(side_by_side(
+            nets, f"PGD-{preset['attack_steps']} {budget_label(key)}",
+            lambda n, k=key: n["adversarial_accuracy"][k]))
+    layer_rows = []
+    for conv in base["sparsity"]:
+        layer_rows.append([conv] + [
+            f"{nets[name]['sparsity'][conv]['nonzero']:.3f}" for name in NAMES
+        ] + [
+            f"{nets[name]['sparsity'][conv]['top_to_rest']:.2f}" for name in NAMES
+        ] + [f"{nets[name]['snr_db'][conv]:.2f}" for name in NAMES])
+    train_rows = [side_by_side(
+        nets, "training time (s)", lambda n: n["train_seconds"] or float("nan"), "{:.0f}")]
+    train_rows.append(side_by_side(
+        nets, "final train accuracy",
+        lambda n: n["history"].get("accuracy", [float("nan")])[-1]))
+    return "\n\n".join([
+        f"# Baseline against HaH: preset `{preset['name']}`",
+        f"Data: {record['data_source']}; {record['test_images']} test images "
+        f"(noise on the first {preset['noise_examples'] or record['test_images']}, "
+        f"PGD on the first {preset['attack_examples']}). VGG{preset['depth']}, "
+        f"width {preset['width']:g}, {preset['epochs']} epochs, seed {record['seed']}. "
+        f"Noise: mean of {preset['noise_draws']} draws. PGD: CleverHans, "
+        f"{preset['attack_steps']} steps, random start, step 2.5 eps / steps; "
+        "these are single-attack figures, not a worst case over an attack set.",
+        "## Accuracy\n\n" + table(["", "baseline", "HaH"], rows),
+        "## Per layer\n\nFraction of non-zero activations of each conv block "
+        "(HaH blocks: after the threshold; other blocks: after ReLU), ratio of the "
+        "mean of the top 10% of channels to the mean of the rest, and SNR (dB) at "
+        f"the conv's input under Gaussian noise of std {preset['snr_std']}.\n\n"
+        + table(["conv", "non-zero baseline", "non-zero HaH", "top/rest baseline",
+                 "top/rest HaH", "SNR baseline", "SNR HaH"], layer_rows),
+        "## Training\n\n" + table(["", "baseline", "HaH"], train_rows),
+        "## Plots\n\n" + "\n".join(f"![{key}]({name})" for key, name in PLOTS.items()),
+    ]) + "\n"
+
+
+def plot_noise(record, path):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for axis, kind in zip(axes, ("gaussian", "uniform")):
+        for name in NAMES:
+            net = record["networks"][name]
+            stds = [0.0] + [float(s) for s in net["noise_accuracy"][kind]]
+            accs = [net["clean_accuracy"]] + list(net["noise_accuracy"][kind].values())
+            axis.plot(stds, accs, "o-", label=LABELS[name])
+        axis.set(title=f"{kind} noise", xlabel="noise std", ylabel="accuracy")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_eps(record, path):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for axis, norm in zip(axes, ("linf", "l2")):
+        for name in NAMES:
+            net = record["networks"][name]
+            points = sorted(
+                (float(key.split("_")[1]), acc)
+                for key, acc in net["adversarial_accuracy"].items()
+                if key.startswith(norm + "_")
+            )
+            axis.plot([0.0] + [p[0] for p in points],
+                      [net["clean_accuracy"]] + [p[1] for p in points],
+                      "o-", label=LABELS[name])
+        axis.set(title=f"PGD, {norm}", xlabel="eps", ylabel="accuracy")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_layers(record, path):
+    nets = record["networks"]
+    convs = list(nets["baseline_vgg"]["sparsity"])
+    panels = (
+        ("non-zero fraction", lambda n, c: n["sparsity"][c]["nonzero"]),
+        ("top-10% mean / rest mean", lambda n, c: n["sparsity"][c]["top_to_rest"]),
+        ("SNR at conv input (dB)", lambda n, c: n["snr_db"][c]),
+    )
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for axis, (title, value) in zip(axes, panels):
+        for name in NAMES:
+            axis.plot(range(1, len(convs) + 1),
+                      [value(nets[name], c) for c in convs], "o-", label=LABELS[name])
+        axis.set(title=title, xlabel="conv layer")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_histograms(record, path):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, name in zip(axes, NAMES):
+        hist = record["networks"][name]["histogram"]
+        edges, counts = hist["edges"], hist["counts"]
+        axis.stairs(counts, edges, fill=True)
+        axis.set_yscale("log")
+        axis.set(title=f"{LABELS[name]} {hist['conv']}: "
+                       f"{hist['zero_fraction']:.0%} zeros (not shown)",
+                 xlabel="activation value", ylabel="count")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(record, output):
+    """Writes results.md and the four plots into `output`."""
+    output = pathlib.Path(output)
+    (output / "results.md").write_text(results_markdown(record))
+    plot_noise(record, output / PLOTS["noise"])
+    plot_eps(record, output / PLOTS["eps"])
+    plot_layers(record, output / PLOTS["layers"])
+    plot_histograms(record, output / PLOTS["histogram"])

@@ -1,0 +1,77 @@
+"""Accuracy under random input noise and per-layer signal-to-noise ratios."""
+
+import math
+
+import numpy as np
+
+from keras_hebb.probes import conv_layers, conv_name, probe
+
+NOISE_KINDS = ("gaussian", "uniform")
+
+
+def add_noise(images, std, kind, rng):
+    """`clip(images + noise, 0, 1)` with zero-mean noise of standard deviation `std`.
+
+    Uniform noise of the same std is drawn from U(-std*sqrt(3), std*sqrt(3)).
+    """
+    if kind == "gaussian":
+        noise = rng.normal(0.0, std, size=images.shape)
+    elif kind == "uniform":
+        half_width = std * math.sqrt(3.0)
+        noise = rng.uniform(-half_width, half_width, size=images.shape)
+    else:
+        raise ValueError(f"`kind` must be one of {NOISE_KINDS}. Received: {kind!r}")
+    return np.clip(images + noise, 0.0, 1.0).astype("float32")
+
+
+def accuracy(model, images, labels, batch_size=500):
+    """Top-1 accuracy of a logits model on NumPy images and labels."""
+    logits = model.predict(images, batch_size=batch_size, verbose=0)
+    return float(np.mean(np.argmax(logits, axis=-1) == labels))
+
+
+def noisy_accuracy(model, images, labels, std, kind="gaussian", draws=3, seed=2022,
+                   batch_size=500):
+    """Mean accuracy over `draws` draws of clipped additive noise.
+
+    Args:
+        model: a model mapping [0, 1] NHWC images to logits.
+        images: float32 array `(n, height, width, channels)` in [0, 1].
+        labels: int array `(n,)`.
+        std: the noise's standard deviation (in [0, 1] pixel units).
+        kind: "gaussian" or "uniform".
+        draws: number of independent noise draws averaged.
+        seed: seed of the noise.
+        batch_size: prediction batch size.
+    """
+    if std < 0:
+        raise ValueError(f"`std` must be non-negative. Received: std={std}")
+    rng = np.random.default_rng(seed)
+    return float(np.mean([
+        accuracy(model, add_noise(images, std, kind, rng), labels, batch_size)
+        for _ in range(draws)
+    ]))
+
+
+def conv_input_snr(model, images, std, seed=2022, batch_size=500):
+    """SNR in dB at each conv layer's input under Gaussian input noise.
+
+    For each conv layer l, `10 log10(mean over images of
+    ||clean_l||^2 / ||noisy_l - clean_l||^2)`, where `clean_l` and `noisy_l`
+    are that layer's inputs for the clean and the noisy image.
+
+    Returns:
+        dict conv name -> SNR in dB, in network order.
+    """
+    convs = conv_layers(model)
+    reader = probe(model, {conv_name(layer): layer.input for layer in convs})
+    noisy = add_noise(images, std, "gaussian", np.random.default_rng(seed))
+    clean_maps = reader.predict(images, batch_size=batch_size, verbose=0)
+    noisy_maps = reader.predict(noisy, batch_size=batch_size, verbose=0)
+    snr = {}
+    for name in clean_maps:
+        clean = clean_maps[name].reshape(len(images), -1).astype("float64")
+        error = noisy_maps[name].reshape(len(images), -1) - clean
+        ratio = np.sum(clean**2, axis=1) / np.maximum(np.sum(error**2, axis=1), 1e-30)
+        snr[name] = float(10.0 * np.log10(np.mean(ratio)))
+    return snr
