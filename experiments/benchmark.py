@@ -6,6 +6,12 @@ and the platform, TensorFlow version and thread settings. It never asserts
 times.
 
     python experiments/benchmark.py --widths 0.25 1.0 --batch-size 128
+
+With `--data FOLDER` it also compares training steps/s fed by the real
+input pipeline (`keras_hebb.data.cifar10`, cache warmed) against steps fed
+by one constant in-memory batch, to show whether the pipeline limits speed.
+
+    python experiments/benchmark.py --widths 0.25 --data ../shared/data/cifar10-jpeg
 """
 
 import argparse
@@ -18,6 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_hebb.data import cifar10
 from keras_hebb.models import baseline_vgg, hah_vgg
 
 NETWORKS = {"baseline_vgg": baseline_vgg, "hah_vgg": hah_vgg}
@@ -35,6 +42,11 @@ def parse_args(argv=None):
         default="auto",
         choices=["auto", "true", "false"],
         help="XLA for the train step; auto is Keras' default (GPU only)",
+    )
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="also time the real input pipeline from this source (a folder or tfds)",
     )
     args = parser.parse_args(argv)
     if args.batch_size < 1 or args.steps < 1 or args.rounds < 1:
@@ -61,6 +73,34 @@ def seconds_per_step(model, x, y, steps):
     for _ in range(steps):
         model.train_on_batch(x, y)
     return (time.perf_counter() - start) / steps
+
+
+def steps_per_second(model, dataset, steps):
+    """Training steps/s of `fit` on `steps` batches of `dataset` (after warm-up)."""
+    model.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)
+    start = time.perf_counter()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    return steps / (time.perf_counter() - start)
+
+
+def compare_pipeline(models, source, batch_size, steps, rounds):
+    """Prints steps/s with the real pipeline against a constant in-memory batch."""
+    real = cifar10(source, "train", batch_size).repeat()
+    for _ in real.take(50_000 // batch_size + 1):
+        pass
+    x, y = next(iter(real))
+    constant = tf.data.Dataset.from_tensors((x, y)).repeat()
+    for name, model in models.items():
+        rates = {"real data": [], "constant batch": []}
+        for _ in range(rounds):
+            rates["real data"].append(steps_per_second(model, real, steps))
+            rates["constant batch"].append(steps_per_second(model, constant, steps))
+        real_rate = statistics.median(rates["real data"])
+        constant_rate = statistics.median(rates["constant batch"])
+        print(
+            f"{name:13s} steps/s: real data {real_rate:.2f}, constant batch "
+            f"{constant_rate:.2f}, ratio {real_rate / constant_rate:.2f}"
+        )
 
 
 def platform_summary():

@@ -1,9 +1,9 @@
 """The `keras-hebb` command: parses arguments and calls the library.
 
-    keras-hebb run --preset cpu --data ../shared/data/cifar10-jpeg --output runs/cpu
-    keras-hebb train --network hah_vgg --preset smoke --data DIR --output runs/one
-    keras-hebb evaluate --model runs/cpu/hah_vgg.keras --preset cpu --data DIR
-    keras-hebb export --model runs/cpu/hah_vgg.keras --output exported/hah
+keras-hebb run --preset cpu --data ../shared/data/cifar10-jpeg --output runs/cpu
+keras-hebb train --network hah_vgg --preset smoke --data DIR --output runs/one
+keras-hebb evaluate --model runs/cpu/hah_vgg.keras --preset cpu --data DIR
+keras-hebb export --model runs/cpu/hah_vgg.keras --output exported/hah
 """
 
 import argparse
@@ -35,8 +35,12 @@ def parser():
         "run", help="train both networks, evaluate them, write results and plots"
     )
     with_preset_and_data(run)
-    run.add_argument("--output", type=pathlib.Path, required=True,
-                     help="output folder; rerunning the same command resumes")
+    run.add_argument(
+        "--output",
+        type=pathlib.Path,
+        required=True,
+        help="output folder; rerunning the same command resumes",
+    )
 
     train = commands.add_parser("train", help="train one network (resumable)")
     with_preset_and_data(train)
@@ -46,12 +50,19 @@ def parser():
     evaluate = commands.add_parser("evaluate", help="evaluate a saved .keras model")
     with_preset_and_data(evaluate)
     evaluate.add_argument("--model", type=pathlib.Path, required=True)
-    evaluate.add_argument("--output", type=pathlib.Path,
-                          help="JSON file for the figures (default: print them)")
+    evaluate.add_argument(
+        "--output",
+        type=pathlib.Path,
+        help="JSON file for the figures (default: print them)",
+    )
 
     export = commands.add_parser("export", help="export a .keras model as a SavedModel")
     export.add_argument("--model", type=pathlib.Path, required=True)
     export.add_argument("--output", type=pathlib.Path, required=True)
+    report = commands.add_parser(
+        "report", help="rewrite results.md and the plots from an output's results.json"
+    )
+    report.add_argument("--output", type=pathlib.Path, required=True)
     return main
 
 
@@ -59,6 +70,8 @@ def main(argv=None):
     args = parser().parse_args(argv)
     if getattr(args, "model", None) is not None and not args.model.is_file():
         sys.exit(f"keras-hebb: error: --model {args.model} is not a file")
+    if args.command == "report" and not (args.output / "results.json").is_file():
+        sys.exit(f"keras-hebb: error: {args.output / 'results.json'} does not exist")
     if getattr(args, "data", "tfds") != "tfds" and not pathlib.Path(args.data).is_dir():
         sys.exit(f"keras-hebb: error: --data {args.data} is not a folder. {DATA_HELP}")
     # Imported here so that --help and argument errors answer at once.
@@ -73,13 +86,15 @@ def main(argv=None):
             experiment.run_experiment(get_preset(args.preset), args.data, args.output)
         elif args.command == "train":
             args.output.mkdir(parents=True, exist_ok=True)
-            experiment.train_network(args.network, get_preset(args.preset),
-                                     args.data, args.output)
+            experiment.train_network(
+                args.network, get_preset(args.preset), args.data, args.output
+            )
         elif args.command == "evaluate":
             preset = get_preset(args.preset)
             model = keras.saving.load_model(args.model)
-            images, labels = as_arrays(cifar10(args.data, "test", 500,
-                                               limit=preset.test_limit))
+            images, labels = as_arrays(
+                cifar10(args.data, "test", 500, limit=preset.test_limit)
+            )
             figures = experiment.evaluate_network(model, preset, images, labels)
             text = json.dumps(figures, indent=2)
             if args.output is None:
@@ -88,6 +103,12 @@ def main(argv=None):
                 args.output.write_text(text)
         elif args.command == "export":
             keras.saving.load_model(args.model).export(str(args.output))
+        elif args.command == "report":
+            from keras_hebb.report import write_report
+
+            write_report(
+                json.loads((args.output / "results.json").read_text()), args.output
+            )
     except DataSourceError as error:
         sys.exit(f"keras-hebb: error: {error}")
 

@@ -12,8 +12,16 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 CIFAR10_CLASSES = (
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 IMAGE_SHAPE = (32, 32, 3)
 SPLITS = ("train", "test")
@@ -29,7 +37,9 @@ def check_image_folder(root):
     root = pathlib.Path(root)
     for split in SPLITS:
         split_dir = root / split
-        classes = sorted(p.name for p in split_dir.iterdir()) if split_dir.is_dir() else []
+        classes = (
+            sorted(p.name for p in split_dir.iterdir()) if split_dir.is_dir() else []
+        )
         if not classes:
             raise DataSourceError(
                 f"{split_dir} is not a folder of class folders. An image folder "
@@ -113,7 +123,9 @@ def cifar10(
         A dataset of `((batch, 32, 32, 3) float32, (batch,) int32)`.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive int. Received: {batch_size!r}")
+        raise ValueError(
+            f"`batch_size` must be a positive int. Received: {batch_size!r}"
+        )
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise ValueError(f"`limit` must be None or a positive int. Received: {limit!r}")
     training = split == "train"
@@ -127,7 +139,9 @@ def cifar10(
         dataset = dataset.shuffle(50_000, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.map(to_unit_range, num_parallel_calls=tf.data.AUTOTUNE)
     if augment_images:
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        seeds = tf.data.Dataset.random(
+            seed=seed, rerandomize_each_iteration=True
+        ).batch(2)
         dataset = tf.data.Dataset.zip((dataset, seeds)).map(
             lambda example, pair: augment(*example, pair),
             num_parallel_calls=tf.data.AUTOTUNE,

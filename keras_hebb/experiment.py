@@ -22,6 +22,7 @@ from keras_hebb.robustness.noise import accuracy, conv_input_snr, noisy_accuracy
 
 NETWORKS = {"baseline_vgg": baseline_vgg, "hah_vgg": hah_vgg}
 HISTOGRAM_CONV = "conv2"
+JPEG_COPY = "CIFAR-10 (JPEG q75 copy)"
 
 
 def say(message):
@@ -50,8 +51,11 @@ def build_network(name, preset):
     return model
 
 
-def train_network(name, preset, source, output):
+def train_network(name, preset, source, output, callbacks=()):
     """Trains one network, resuming an interrupted run; returns (model, seconds).
+
+    `callbacks` are passed to `fit` after the project's own (backup, learning
+    rate schedule, CSV and TensorBoard logs, stop on NaN).
 
     Writes `<output>/<name>.keras`, `<output>/<name>_history.csv`,
     TensorBoard logs under `<output>/tensorboard/<name>` and a per-epoch
@@ -61,8 +65,9 @@ def train_network(name, preset, source, output):
     if final_path.exists():
         say(f"{name}: found {final_path}, not retraining")
         return keras.saving.load_model(final_path), None
-    train = data_module.cifar10(source, "train", preset.batch_size,
-                                limit=preset.train_limit, seed=preset.seed)
+    train = data_module.cifar10(
+        source, "train", preset.batch_size, limit=preset.train_limit, seed=preset.seed
+    )
     validation = data_module.cifar10(source, "test", 100, limit=preset.validation_limit)
     model = build_network(name, preset)
     callbacks = [
@@ -71,12 +76,21 @@ def train_network(name, preset, source, output):
         keras.callbacks.CSVLogger(str(output / f"{name}_history.csv"), append=True),
         keras.callbacks.TensorBoard(str(output / "tensorboard" / name)),
         keras.callbacks.TerminateOnNaN(),
+        *callbacks,
     ]
-    say(f"{name}: training {preset.epochs} epochs "
-        f"(VGG{preset.depth}, width {preset.width:g}, batch {preset.batch_size})")
+    say(
+        f"{name}: training {preset.epochs} epochs "
+        f"(VGG{preset.depth}, width {preset.width:g}, batch {preset.batch_size})"
+    )
     start = time.perf_counter()
-    model.fit(train, epochs=preset.epochs, validation_data=validation,
-              callbacks=callbacks, shuffle=False, verbose=1)
+    model.fit(
+        train,
+        epochs=preset.epochs,
+        validation_data=validation,
+        callbacks=callbacks,
+        shuffle=False,
+        verbose=1,
+    )
     seconds = time.perf_counter() - start
     model.save(final_path)
     say(f"{name}: trained in {seconds:.0f} s, saved {final_path}")
@@ -108,25 +122,39 @@ def evaluate_network(model, preset, test_images, test_labels):
     attack_x = test_images[: preset.attack_examples]
     attack_y = test_labels[: preset.attack_examples]
     timed("clean_accuracy", lambda: accuracy(model, test_images, test_labels))
-    say(f"{model.name}: clean accuracy {results['clean_accuracy']:.4f} "
-        f"on {len(test_labels)} test images")
-    timed("noise_accuracy", lambda: {
-        kind: {str(std): noisy_accuracy(model, noise_x, noise_y, std, kind,
-                                        preset.noise_draws, preset.seed)
-               for std in preset.noise_stds}
-        for kind in ("gaussian", "uniform")
-    })
+    say(
+        f"{model.name}: clean accuracy {results['clean_accuracy']:.4f} "
+        f"on {len(test_labels)} test images"
+    )
+    timed(
+        "noise_accuracy",
+        lambda: {
+            kind: {
+                str(std): noisy_accuracy(
+                    model, noise_x, noise_y, std, kind, preset.noise_draws, preset.seed
+                )
+                for std in preset.noise_stds
+            }
+            for kind in ("gaussian", "uniform")
+        },
+    )
     say(f"{model.name}: noise sweep {results['noise_accuracy']['gaussian']} (gaussian)")
     timed("snr_db", lambda: conv_input_snr(model, probe_x, preset.snr_std, preset.seed))
     timed("sparsity", lambda: activation_sparsity(model, probe_x))
     timed("histogram", lambda: activation_histogram(model, probe_x, HISTOGRAM_CONV))
-    timed("adversarial_accuracy", lambda: {
-        f"{norm}_{eps:.6g}": pgd_accuracy(model, attack_x, attack_y, eps, norm,
-                                         preset.attack_steps)[0]
-        for norm, eps in preset.attack_budgets
-    })
-    say(f"{model.name}: PGD-{preset.attack_steps} accuracy "
-        f"{results['adversarial_accuracy']} on {len(attack_y)} images")
+    timed(
+        "adversarial_accuracy",
+        lambda: {
+            f"{norm}_{eps:.6g}": pgd_accuracy(
+                model, attack_x, attack_y, eps, norm, preset.attack_steps
+            )[0]
+            for norm, eps in preset.attack_budgets
+        },
+    )
+    say(
+        f"{model.name}: PGD-{preset.attack_steps} accuracy "
+        f"{results['adversarial_accuracy']} on {len(attack_y)} images"
+    )
     results["evaluation_seconds"] = timings
     return results
 
@@ -147,9 +175,13 @@ def versions():
 
 
 def describe_source(source):
+    """How results name their data: the shared JPEG copy is not CIFAR-10 itself."""
     if str(source) == data_module.TFDS:
         return "CIFAR-10 (tensorflow-datasets)"
-    return f"image folder {source} (report as 'CIFAR-10 (JPEG q75 copy)' for the shared copy)"
+    readme = pathlib.Path(source) / "README.md"
+    if readme.is_file() and JPEG_COPY in readme.read_text():
+        return f"{JPEG_COPY}, read from {source}"
+    return f"image folder {source}"
 
 
 def write_json(path, record):

@@ -33,7 +33,11 @@ def activation_sparsity(model, images, ratio=0.1, batch_size=250):
         for name, activations in reader(x, training=False).items():
             top, rest = top_and_rest_means(activations, ratio)
             stats[name] = tf.stack(
-                [nonzero_fraction(activations), tf.reduce_mean(top), tf.reduce_mean(rest)]
+                [
+                    nonzero_fraction(activations),
+                    tf.reduce_mean(top),
+                    tf.reduce_mean(rest),
+                ]
             )
         return stats
 

@@ -35,52 +35,147 @@ def side_by_side(networks, label, value_of, fmt="{:.4f}"):
     return [label] + [fmt.format(value_of(networks[name])) for name in NAMES]
 
 
-def results_markdown(record):
-    """The results as a Markdown page: baseline and HaH side by side."""
-    nets = record["networks"]
+def introduction(record):
     preset = record["preset"]
-    base, hah = nets["baseline_vgg"], nets["hah_vgg"]
+    noise_images = preset["noise_examples"] or record["test_images"]
+    return (
+        f"Data: {record['data_source']}; clean accuracy on {record['test_images']} "
+        f"test images, noise on the first {noise_images}, PGD on the first "
+        f"{preset['attack_examples']}. VGG{preset['depth']}, "
+        f"width {preset['width']:g}, {preset['epochs']} epochs, "
+        f"batch {preset['batch_size']}, seed {record['seed']}. "
+        f"Noise: clipped to [0, 1], mean of {preset['noise_draws']} draws. PGD: "
+        f"CleverHans, {preset['attack_steps']} steps, random start, step 2.5 eps / "
+        "steps. The PGD figures are single-attack figures, not a worst case over an "
+        "attack set: hard thresholds can hide gradients (method.md section 6), so they "
+        "are upper bounds on robust accuracy, weakest for the HaH network."
+    )
+
+
+def claims(record):
+    """The paper's three claims (method.md section 5), checked on these numbers."""
+    base, hah = (record["networks"][name] for name in NAMES)
+    hah_blocks = [c for c, s in hah["sparsity"].items() if s["nonzero"] <= 0.25]
+
+    def mean_nonzero(net):
+        return sum(net["sparsity"][c]["nonzero"] for c in hah_blocks) / len(hah_blocks)
+
+    gap = base["clean_accuracy"] - hah["clean_accuracy"]
+    noise = {
+        n: net["noise_accuracy"]["gaussian"].get("0.1")
+        for n, net in zip(NAMES, (base, hah))
+    }
+    attacks = base["adversarial_accuracy"]
+    better_attacks = sum(hah["adversarial_accuracy"][k] > attacks[k] for k in attacks)
+    lines = [
+        f"(a) Sparser with a slight accuracy loss: over the thresholded blocks "
+        f"({', '.join(hah_blocks)}), HaH keeps {mean_nonzero(hah):.3f} of activations "
+        f"non-zero against {mean_nonzero(base):.3f} for the baseline; clean accuracy "
+        f"{hah['clean_accuracy']:.4f} against {base['clean_accuracy']:.4f} "
+        f"(HaH {-gap * 100:+.1f} points).",
+    ]
+    if noise["baseline_vgg"] is not None:
+        lines.append(
+            f"(b) Gaussian noise std 0.1: HaH {noise['hah_vgg']:.4f} against baseline "
+            f"{noise['baseline_vgg']:.4f}: "
+            + (
+                "holds."
+                if noise["hah_vgg"] > noise["baseline_vgg"]
+                else "does not hold."
+            )
+        )
+    lines.append(
+        f"(c) PGD: HaH is more accurate than the baseline under {better_attacks} of "
+        f"{len(attacks)} budgets (single-attack figures; see the caveat above)."
+    )
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def accuracy_rows(record):
+    nets = record["networks"]
+    base = nets["baseline_vgg"]
+    steps = record["preset"]["attack_steps"]
     rows = [side_by_side(nets, "clean accuracy", lambda n: n["clean_accuracy"])]
     for kind in ("gaussian", "uniform"):
         for std in base["noise_accuracy"][kind]:
-            rows.append(side_by_side(
-                nets, f"{kind} noise std {std}",
-                lambda n, k=kind, s=std: n["noise_accuracy"][k][s]))
+            rows.append(
+                side_by_side(
+                    nets,
+                    f"{kind} noise std {std}",
+                    lambda n, k=kind, s=std: n["noise_accuracy"][k][s],
+                )
+            )
     for key in base["adversarial_accuracy"]:
-        rows.append(side_by_side(
-            nets, f"PGD-{preset['attack_steps']} {budget_label(key)}",
-            lambda n, k=key: n["adversarial_accuracy"][k]))
-    layer_rows = []
-    for conv in base["sparsity"]:
-        layer_rows.append([conv] + [
-            f"{nets[name]['sparsity'][conv]['nonzero']:.3f}" for name in NAMES
-        ] + [
-            f"{nets[name]['sparsity'][conv]['top_to_rest']:.2f}" for name in NAMES
-        ] + [f"{nets[name]['snr_db'][conv]:.2f}" for name in NAMES])
-    train_rows = [side_by_side(
-        nets, "training time (s)", lambda n: n["train_seconds"] or float("nan"), "{:.0f}")]
-    train_rows.append(side_by_side(
-        nets, "final train accuracy",
-        lambda n: n["history"].get("accuracy", [float("nan")])[-1]))
-    return "\n\n".join([
-        f"# Baseline against HaH: preset `{preset['name']}`",
-        f"Data: {record['data_source']}; {record['test_images']} test images "
-        f"(noise on the first {preset['noise_examples'] or record['test_images']}, "
-        f"PGD on the first {preset['attack_examples']}). VGG{preset['depth']}, "
-        f"width {preset['width']:g}, {preset['epochs']} epochs, seed {record['seed']}. "
-        f"Noise: mean of {preset['noise_draws']} draws. PGD: CleverHans, "
-        f"{preset['attack_steps']} steps, random start, step 2.5 eps / steps; "
-        "these are single-attack figures, not a worst case over an attack set.",
-        "## Accuracy\n\n" + table(["", "baseline", "HaH"], rows),
-        "## Per layer\n\nFraction of non-zero activations of each conv block "
-        "(HaH blocks: after the threshold; other blocks: after ReLU), ratio of the "
-        "mean of the top 10% of channels to the mean of the rest, and SNR (dB) at "
-        f"the conv's input under Gaussian noise of std {preset['snr_std']}.\n\n"
-        + table(["conv", "non-zero baseline", "non-zero HaH", "top/rest baseline",
-                 "top/rest HaH", "SNR baseline", "SNR HaH"], layer_rows),
-        "## Training\n\n" + table(["", "baseline", "HaH"], train_rows),
-        "## Plots\n\n" + "\n".join(f"![{key}]({name})" for key, name in PLOTS.items()),
-    ]) + "\n"
+        rows.append(
+            side_by_side(
+                nets,
+                f"PGD-{steps} {budget_label(key)}",
+                lambda n, k=key: n["adversarial_accuracy"][k],
+            )
+        )
+    return rows
+
+
+def layer_rows(record):
+    nets = record["networks"]
+    rows = []
+    for conv in nets["baseline_vgg"]["sparsity"]:
+        stats = [nets[name]["sparsity"][conv] for name in NAMES]
+        rows.append(
+            [conv]
+            + [f"{s['nonzero']:.3f}" for s in stats]
+            + [f"{s['top_to_rest']:.2f}" for s in stats]
+            + [f"{nets[name]['snr_db'][conv]:.2f}" for name in NAMES]
+        )
+    return rows
+
+
+def training_rows(record):
+    nets = record["networks"]
+
+    def seconds(net):
+        return float("nan") if net["train_seconds"] is None else net["train_seconds"]
+
+    def last(net, key):
+        return net["history"].get(key, [float("nan")])[-1]
+
+    return [
+        side_by_side(nets, "training time (s)", seconds, "{:.0f}"),
+        side_by_side(nets, "final train accuracy", lambda n: last(n, "accuracy")),
+        side_by_side(
+            nets, "final validation accuracy", lambda n: last(n, "val_accuracy")
+        ),
+    ]
+
+
+def results_markdown(record):
+    """The results as a Markdown page: baseline and HaH side by side."""
+    snr_std = record["preset"]["snr_std"]
+    sections = [
+        f"# Baseline against HaH: preset `{record['preset']['name']}`",
+        introduction(record),
+        "## The paper's claims on these numbers\n\n" + claims(record),
+        "## Accuracy\n\n" + table(["", "baseline", "HaH"], accuracy_rows(record)),
+        "## Per layer\n\nFraction of non-zero activations of each conv block (HaH "
+        "blocks: after the threshold; other blocks: after ReLU), ratio of the mean of "
+        "the top 10% of channels to the mean of the rest, and SNR (dB) at the conv's "
+        f"input under Gaussian noise of std {snr_std}.\n\n"
+        + table(
+            [
+                "conv",
+                "non-zero baseline",
+                "non-zero HaH",
+                "top/rest baseline",
+                "top/rest HaH",
+                "SNR baseline",
+                "SNR HaH",
+            ],
+            layer_rows(record),
+        ),
+        "## Training\n\n" + table(["", "baseline", "HaH"], training_rows(record)),
+        "## Plots\n\n" + "\n".join(f"![{k}]({v})" for k, v in PLOTS.items()),
+    ]
+    return "\n\n".join(sections) + "\n"
 
 
 def plot_noise(record, path):
@@ -109,9 +204,12 @@ def plot_eps(record, path):
                 for key, acc in net["adversarial_accuracy"].items()
                 if key.startswith(norm + "_")
             )
-            axis.plot([0.0] + [p[0] for p in points],
-                      [net["clean_accuracy"]] + [p[1] for p in points],
-                      "o-", label=LABELS[name])
+            axis.plot(
+                [0.0] + [p[0] for p in points],
+                [net["clean_accuracy"]] + [p[1] for p in points],
+                "o-",
+                label=LABELS[name],
+            )
         axis.set(title=f"PGD, {norm}", xlabel="eps", ylabel="accuracy")
         axis.grid(alpha=0.3)
         axis.legend()
@@ -131,8 +229,12 @@ def plot_layers(record, path):
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     for axis, (title, value) in zip(axes, panels):
         for name in NAMES:
-            axis.plot(range(1, len(convs) + 1),
-                      [value(nets[name], c) for c in convs], "o-", label=LABELS[name])
+            axis.plot(
+                range(1, len(convs) + 1),
+                [value(nets[name], c) for c in convs],
+                "o-",
+                label=LABELS[name],
+            )
         axis.set(title=title, xlabel="conv layer")
         axis.grid(alpha=0.3)
         axis.legend()
@@ -148,9 +250,12 @@ def plot_histograms(record, path):
         edges, counts = hist["edges"], hist["counts"]
         axis.stairs(counts, edges, fill=True)
         axis.set_yscale("log")
-        axis.set(title=f"{LABELS[name]} {hist['conv']}: "
-                       f"{hist['zero_fraction']:.0%} zeros (not shown)",
-                 xlabel="activation value", ylabel="count")
+        axis.set(
+            title=f"{LABELS[name]} {hist['conv']}: "
+            f"{hist['zero_fraction']:.0%} zeros (not shown)",
+            xlabel="activation value",
+            ylabel="count",
+        )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from reference import divisive_normalization
 
 from keras_hebb.layers import DivisiveNormalization
-from reference import divisive_normalization
 
 
 @pytest.mark.parametrize("field", ["linf", "l1", "l2"])
@@ -61,3 +61,20 @@ def test_bad_arguments_raise(kwargs, message):
 def test_wrong_rank_raises():
     with pytest.raises(ValueError, match="ndim=4"):
         DivisiveNormalization()(np.ones((2, 8, 3), "float32"))
+
+
+def test_straight_through_keeps_forward_and_freezes_the_divisor(rng):
+    import tensorflow as tf
+
+    x = tf.constant(np.maximum(rng.normal(size=(2, 5, 5, 3)), 0).astype("float32"))
+    plain = DivisiveNormalization(sigma=0.2)
+    through = DivisiveNormalization(sigma=0.2, straight_through=True)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = through(x)
+        total = tf.reduce_sum(y)
+    np.testing.assert_array_equal(y.numpy(), plain(x).numpy())
+    divisor = x.numpy() / np.where(y.numpy() == 0, 1, y.numpy())
+    gradient = tape.gradient(total, x).numpy()
+    positive = x.numpy() > 0
+    np.testing.assert_allclose(gradient[positive], 1 / divisor[positive], rtol=1e-5)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from reference import hah_score as reference_hah_score
 
 import keras_hebb
-from reference import hah_score as reference_hah_score
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
 import keras
 import numpy as np
 import pytest
+from reference import implicit_norm_conv
 
 from keras_hebb.layers import ImplicitNormConv2D
-from reference import implicit_norm_conv
 
 
 def built_layer(filters, kernel, **kwargs):

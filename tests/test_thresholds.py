@@ -3,9 +3,9 @@ import math
 import numpy as np
 import pytest
 import tensorflow as tf
+from reference import adaptive_threshold, fractional_threshold
 
 from keras_hebb.layers import AdaptiveThreshold, FractionalThreshold
-from reference import adaptive_threshold, fractional_threshold
 
 
 @pytest.mark.parametrize(
@@ -103,3 +103,14 @@ def test_bad_arguments_raise(make, message):
 def test_fractional_wrong_rank_raises():
     with pytest.raises(ValueError, match="ndim=4"):
         FractionalThreshold()(np.ones((2, 8), "float32"))
+
+
+@pytest.mark.parametrize("layer", [FractionalThreshold, AdaptiveThreshold])
+def test_straight_through_keeps_forward_and_passes_gradient(rng, layer):
+    x = tf.constant(rng.normal(size=(2, 6, 6, 3)).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(straight_through=True)(x)
+        total = tf.reduce_sum(y)
+    np.testing.assert_array_equal(y.numpy(), layer()(x).numpy())
+    np.testing.assert_array_equal(tape.gradient(total, x).numpy(), np.ones(x.shape))

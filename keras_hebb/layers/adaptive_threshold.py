@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_hebb.layers.data_format import channels_last_only
 from keras_hebb.layers.reporting import ReportsStatistics, nonzero_fraction
+from keras_hebb.layers.straight_through import with_identity_gradient
 
 
 @keras.saving.register_keras_serializable(package="keras_hebb")
@@ -18,6 +19,9 @@ class AdaptiveThreshold(ReportsStatistics, keras.layers.Layer):
 
     Args:
         scale: non-negative float multiplying the map's mean.
+        straight_through: bool; if True, the backward pass is the identity
+            (BPDA) instead of the mask, so gradient attacks see through the
+            threshold. The forward pass is unchanged.
         data_format: None or "channels_last", the only layout supported;
             None reads `keras.config.image_data_format()`.
         **kwargs: base layer arguments such as `name` and `dtype`.
@@ -37,13 +41,14 @@ class AdaptiveThreshold(ReportsStatistics, keras.layers.Layer):
 
     statistic_names = ("nonzero",)
 
-    def __init__(self, scale=1.0, data_format=None, **kwargs):
+    def __init__(self, scale=1.0, straight_through=False, data_format=None, **kwargs):
         super().__init__(**kwargs)
         if not (math.isfinite(scale) and scale >= 0):
             raise ValueError(
                 f"`scale` must be a finite non-negative float. Received: scale={scale}"
             )
         self.scale = float(scale)
+        self.straight_through = bool(straight_through)
         self.data_format = channels_last_only(data_format, "AdaptiveThreshold")
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
@@ -51,6 +56,8 @@ class AdaptiveThreshold(ReportsStatistics, keras.layers.Layer):
         threshold = self.scale * ops.mean(inputs, axis=(1, 2), keepdims=True)
         threshold = ops.stop_gradient(threshold)
         outputs = inputs * ops.cast(inputs > threshold, inputs.dtype)
+        if self.straight_through:
+            outputs = with_identity_gradient(inputs, outputs)
         self._record_statistics(nonzero=nonzero_fraction(outputs))
         return outputs
 
@@ -60,5 +67,6 @@ class AdaptiveThreshold(ReportsStatistics, keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config["data_format"] = self.data_format
+        config["straight_through"] = self.straight_through
         config["scale"] = self.scale
         return config

@@ -28,6 +28,9 @@ class DivisiveNormalization(keras.layers.Layer):
             field against the local field.
         pool_size: odd positive int, side of the neighbourhood.
         field: one of `"linf"`, `"l1"`, `"l2"`.
+        straight_through: bool; if True, the backward pass treats the
+            divisor as a constant (BPDA), so gradient attacks do not follow
+            the suppression field. The forward pass is unchanged.
         data_format: None or "channels_last", the only layout supported;
             None reads `keras.config.image_data_format()`.
         **kwargs: base layer arguments such as `name` and `dtype`.
@@ -46,7 +49,13 @@ class DivisiveNormalization(keras.layers.Layer):
     """
 
     def __init__(
-        self, sigma=0.1, pool_size=3, field="linf", data_format=None, **kwargs
+        self,
+        sigma=0.1,
+        pool_size=3,
+        field="linf",
+        straight_through=False,
+        data_format=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         if not 0.0 <= sigma <= 1.0:
@@ -68,6 +77,7 @@ class DivisiveNormalization(keras.layers.Layer):
         self.sigma = float(sigma)
         self.pool_size = pool_size
         self.field = field
+        self.straight_through = bool(straight_through)
         self.data_format = channels_last_only(data_format, "DivisiveNormalization")
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
@@ -95,7 +105,10 @@ class DivisiveNormalization(keras.layers.Layer):
     def call(self, inputs):
         field = self.suppression_field(inputs)
         peak = ops.max(field, axis=(1, 2), keepdims=True)
-        return inputs / (self.sigma * peak + (1.0 - self.sigma) * field + 1e-7)
+        divisor = self.sigma * peak + (1.0 - self.sigma) * field + 1e-7
+        if self.straight_through:
+            divisor = ops.stop_gradient(divisor)
+        return inputs / divisor
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -103,6 +116,7 @@ class DivisiveNormalization(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config["data_format"] = self.data_format
+        config["straight_through"] = self.straight_through
         config.update(
             {"sigma": self.sigma, "pool_size": self.pool_size, "field": self.field}
         )

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_hebb.layers.data_format import channels_last_only
 from keras_hebb.layers.reporting import ReportsStatistics, nonzero_fraction
+from keras_hebb.layers.straight_through import with_identity_gradient
 
 
 def kth_smallest_per_map(x, k):
@@ -46,6 +47,9 @@ class FractionalThreshold(ReportsStatistics, keras.layers.Layer):
 
     Args:
         keep: float in (0, 1], the fraction of each map to keep.
+        straight_through: bool; if True, the backward pass is the identity
+            (BPDA) instead of the mask, so gradient attacks see through the
+            threshold. The forward pass is unchanged.
         data_format: None or "channels_last", the only layout supported;
             None reads `keras.config.image_data_format()`.
         **kwargs: base layer arguments such as `name` and `dtype`.
@@ -67,13 +71,14 @@ class FractionalThreshold(ReportsStatistics, keras.layers.Layer):
 
     statistic_names = ("nonzero",)
 
-    def __init__(self, keep=0.2, data_format=None, **kwargs):
+    def __init__(self, keep=0.2, straight_through=False, data_format=None, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 < keep <= 1.0:
             raise ValueError(
                 f"`keep` must be in the interval (0, 1]. Received: keep={keep}"
             )
         self.keep = float(keep)
+        self.straight_through = bool(straight_through)
         self.data_format = channels_last_only(data_format, "FractionalThreshold")
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
@@ -95,6 +100,8 @@ class FractionalThreshold(ReportsStatistics, keras.layers.Layer):
         else:
             threshold = ops.stop_gradient(kth_smallest_per_map(inputs, k))
             outputs = inputs * ops.cast(inputs > threshold, inputs.dtype)
+        if self.straight_through:
+            outputs = with_identity_gradient(inputs, outputs)
         self._record_statistics(nonzero=nonzero_fraction(outputs))
         return outputs
 
@@ -104,5 +111,6 @@ class FractionalThreshold(ReportsStatistics, keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config["data_format"] = self.data_format
+        config["straight_through"] = self.straight_through
         config["keep"] = self.keep
         return config

@@ -1,69 +1,310 @@
-"""Adversarial accuracy under CleverHans gradient attacks."""
+"""Adversarial attacks behind one interface, on [0, 1] inputs.
+
+Every attack is an object with a budget (`norm`, `eps`) and a `name`, whose
+`generate(model, images, labels)` returns adversarial images (NumPy, same
+shape) inside the budget's ball around `images` and inside [0, 1]. Gradient
+attacks come from CleverHans (`cleverhans.tf2.attacks`) and from the
+adversarial-robustness-toolbox (APGD); `Transfer` and `BPDA` wrap another
+attack. `attack_accuracy` and `worst_case_accuracy` score them.
+"""
 
 import numpy as np
 import tensorflow as tf
+from cleverhans.tf2.attacks.fast_gradient_method import fast_gradient_method
+from cleverhans.tf2.attacks.momentum_iterative_method import (
+    momentum_iterative_method,
+)
 from cleverhans.tf2.attacks.projected_gradient_descent import (
     projected_gradient_descent,
 )
+
+from keras_hebb.robustness.bpda import straight_through_model
 
 NORMS = {"linf": np.inf, "l2": 2}
 
 
 def norm_order(norm):
-    """"linf" -> np.inf, "l2" -> 2, with a clear error otherwise."""
+    """ "linf" -> np.inf, "l2" -> 2, with a clear error otherwise."""
     if norm not in NORMS:
         raise ValueError(f"`norm` must be one of {tuple(NORMS)}. Received: {norm!r}")
     return NORMS[norm]
 
 
-def pgd_attack(model, eps, norm="linf", steps=20, step_size=None):
-    """A compiled PGD attack: `attack(images, labels) -> adversarial images`.
+def budget_name(norm, eps):
+    """'linf 2/255' for L_inf budgets on the 1/255 grid, else 'l2 0.25'."""
+    if norm == "linf" and abs(eps * 255 - round(eps * 255)) < 1e-6:
+        return f"linf {round(eps * 255)}/255"
+    return f"{norm} {eps:g}"
 
-    CleverHans' `projected_gradient_descent` with a random start, on [0, 1]
-    inputs, untargeted, on the cross-entropy of the model's logits.
+
+def project(adversarial, images, norm, eps):
+    """Projects onto the eps-ball of `norm` around `images`, then into [0, 1]."""
+    delta = adversarial - images
+    if norm == "linf":
+        delta = np.clip(delta, -eps, eps)
+    else:
+        flat = delta.reshape(len(delta), -1)
+        norms = np.linalg.norm(flat, axis=1, keepdims=True)
+        flat = flat * np.minimum(1.0, eps / np.maximum(norms, 1e-12))
+        delta = flat.reshape(delta.shape)
+    return np.clip(images + delta, 0.0, 1.0).astype(images.dtype)
+
+
+def predictions(model, images, batch_size=500):
+    return np.argmax(model.predict(images, batch_size=batch_size, verbose=0), axis=-1)
+
+
+class Attack:
+    """Base class: an attack with a budget.
+
+    Subclasses implement `attack_batch(model, x, y)` on NumPy arrays; the
+    base class batches, then projects the result onto the budget (so a
+    rounding error of a library can never leave the ball).
 
     Args:
-        model: a model mapping [0, 1] images to logits.
-        eps: the perturbation budget in the chosen norm.
+        eps: positive float, the budget in the chosen norm.
         norm: "linf" or "l2".
-        steps: number of PGD iterations.
-        step_size: step per iteration; defaults to 2.5 * eps / steps.
+        batch_size: images per call of `attack_batch`.
     """
-    order = norm_order(norm)
-    if not eps > 0 or not isinstance(steps, int) or steps < 1:
-        raise ValueError(
-            f"`eps` must be positive and `steps` a positive int. "
-            f"Received: eps={eps}, steps={steps!r}"
-        )
-    step_size = min(eps, 2.5 * eps / steps) if step_size is None else step_size
 
+    norms = ("linf", "l2")
+
+    def __init__(self, eps, norm="linf", batch_size=100):
+        norm_order(norm)
+        if norm not in self.norms:
+            raise ValueError(
+                f"{type(self).__name__} supports norms {self.norms}. "
+                f"Received: norm={norm!r}"
+            )
+        if not eps > 0:
+            raise ValueError(f"`eps` must be positive. Received: eps={eps}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(
+                f"`batch_size` must be a positive int. Received: {batch_size!r}"
+            )
+        self.eps = float(eps)
+        self.norm = norm
+        self.batch_size = batch_size
+
+    @property
+    def name(self):
+        return f"{type(self).__name__} {budget_name(self.norm, self.eps)}"
+
+    def generate(self, model, images, labels):
+        """Adversarial versions of `images` (float32 NHWC in [0, 1]) for `model`."""
+        images = np.asarray(images, dtype="float32")
+        labels = np.asarray(labels)
+        if images.ndim != 4 or len(images) != len(labels):
+            raise ValueError(
+                "`images` must be (n, height, width, channels) with one label each. "
+                f"Received images {images.shape} and labels {labels.shape}."
+            )
+        batches = [
+            self.attack_batch(
+                model, images[i : i + self.batch_size], labels[i : i + self.batch_size]
+            )
+            for i in range(0, len(images), self.batch_size)
+        ]
+        return project(np.concatenate(batches), images, self.norm, self.eps)
+
+    def attack_batch(self, model, x, y):
+        raise NotImplementedError
+
+
+def logits_function(model):
     def logits(x):
         return model(x, training=False)
 
-    @tf.function(reduce_retracing=True)
-    def attack(images, labels):
-        return projected_gradient_descent(
-            logits, images, eps, step_size, steps, order,
-            clip_min=0.0, clip_max=1.0, y=labels, rand_init=True,
+    return logits
+
+
+class FGSM(Attack):
+    """One gradient-sign (L_inf) or gradient (L2) step of size eps (CleverHans)."""
+
+    def attack_batch(self, model, x, y):
+        return fast_gradient_method(
+            logits_function(model),
+            tf.constant(x),
+            self.eps,
+            norm_order(self.norm),
+            clip_min=0.0,
+            clip_max=1.0,
+            y=tf.constant(y, tf.int64),
+        ).numpy()
+
+
+class PGD(Attack):
+    """Projected gradient descent with random starts (CleverHans).
+
+    Each restart starts from a new random point; per example the first
+    restart that fools the model is kept, so the result is the worst case
+    over restarts.
+
+    Args:
+        eps, norm, batch_size: as `Attack`.
+        steps: iterations per restart.
+        restarts: number of random starts.
+        step_size: step per iteration; defaults to 2.5 * eps / steps.
+    """
+
+    def __init__(
+        self, eps, norm="linf", steps=20, restarts=1, step_size=None, batch_size=100
+    ):
+        super().__init__(eps, norm, batch_size)
+        if not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"`steps` must be a positive int. Received: {steps!r}")
+        if not isinstance(restarts, int) or restarts < 1:
+            raise ValueError(
+                f"`restarts` must be a positive int. Received: {restarts!r}"
+            )
+        self.steps = steps
+        self.restarts = restarts
+        self.step_size = min(eps, 2.5 * eps / steps) if step_size is None else step_size
+        self._compiled = {}
+
+    @property
+    def name(self):
+        return f"PGD-{self.steps}x{self.restarts} {budget_name(self.norm, self.eps)}"
+
+    def _attack_function(self, model):
+        if id(model) not in self._compiled:
+            logits = logits_function(model)
+
+            @tf.function(reduce_retracing=True)
+            def attack(x, y):
+                return projected_gradient_descent(
+                    logits,
+                    x,
+                    self.eps,
+                    self.step_size,
+                    self.steps,
+                    norm_order(self.norm),
+                    clip_min=0.0,
+                    clip_max=1.0,
+                    y=y,
+                    rand_init=True,
+                    sanity_checks=False,
+                )
+
+            self._compiled = {id(model): attack}
+        return self._compiled[id(model)]
+
+    def attack_batch(self, model, x, y):
+        attack = self._attack_function(model)
+        best = x.copy()
+        fooled = np.zeros(len(x), bool)
+        for _ in range(self.restarts):
+            candidate = attack(tf.constant(x), tf.constant(y, tf.int64)).numpy()
+            newly = ~fooled & (predictions(model, candidate) != y)
+            best[newly] = candidate[newly]
+            best[~fooled & ~newly] = candidate[~fooled & ~newly]
+            fooled |= newly
+        return best
+
+
+class MomentumIterative(Attack):
+    """Momentum iterative method (Dong et al. 2018), CleverHans."""
+
+    def __init__(
+        self, eps, norm="linf", steps=20, decay=1.0, step_size=None, batch_size=100
+    ):
+        super().__init__(eps, norm, batch_size)
+        self.steps = steps
+        self.decay = decay
+        self.step_size = eps / steps if step_size is None else step_size
+
+    def attack_batch(self, model, x, y):
+        return momentum_iterative_method(
+            logits_function(model),
+            tf.constant(x),
+            self.eps,
+            self.step_size,
+            self.steps,
+            norm_order(self.norm),
+            clip_min=0.0,
+            clip_max=1.0,
+            y=tf.constant(y, tf.int64),
+            decay_factor=self.decay,
             sanity_checks=False,
-        )
-
-    return attack
+        ).numpy()
 
 
-def pgd_accuracy(model, images, labels, eps, norm="linf", steps=20, step_size=None,
-                 batch_size=100):
-    """Accuracy on PGD adversarial examples of NumPy images in [0, 1].
+class Transfer(Attack):
+    """Adversarial examples made by `attack` on `source_model`, used on another model."""
+
+    def __init__(self, source_model, attack):
+        super().__init__(attack.eps, attack.norm, attack.batch_size)
+        self.source_model = source_model
+        self.attack = attack
+
+    @property
+    def name(self):
+        return f"transfer from {self.source_model.name}: {self.attack.name}"
+
+    def attack_batch(self, model, x, y):
+        return self.attack.attack_batch(self.source_model, x, y)
+
+
+class BPDA(Attack):
+    """`attack` run on a straight-through copy of the model (thresholds' gradient
+    replaced by the identity, and optionally the divisive normalisation's
+    divisor held constant); its examples are then scored on the model itself."""
+
+    def __init__(self, attack, divisive_normalization=False):
+        super().__init__(attack.eps, attack.norm, attack.batch_size)
+        self.attack = attack
+        self.divisive_normalization = divisive_normalization
+        self._copies = {}
+
+    @property
+    def name(self):
+        return f"BPDA {self.attack.name}"
+
+    def attack_batch(self, model, x, y):
+        if id(model) not in self._copies:
+            self._copies = {
+                id(model): straight_through_model(model, self.divisive_normalization)
+            }
+        return self.attack.attack_batch(self._copies[id(model)], x, y)
+
+
+def attack_accuracy(model, attack, images, labels):
+    """(accuracy on the attack's examples, boolean correct-per-example, examples)."""
+    adversarial = attack.generate(model, images, labels)
+    correct = predictions(model, adversarial) == np.asarray(labels)
+    return float(correct.mean()), correct, adversarial
+
+
+def worst_case_accuracy(model, attacks, images, labels, verbose=True):
+    """Per-example worst case over a set of attacks, as AutoAttack reports it.
+
+    An example counts as robust only if the model is right on the clean image
+    and on every attack's adversarial example.
 
     Returns:
-        (accuracy, adversarial images as a NumPy array).
+        dict with "clean", "per_attack" (name -> accuracy) and "worst_case".
     """
-    attack = pgd_attack(model, eps, norm, steps, step_size)
-    adversarial = []
-    for start in range(0, len(images), batch_size):
-        x = tf.constant(images[start : start + batch_size])
-        y = tf.constant(labels[start : start + batch_size], tf.int64)
-        adversarial.append(attack(x, y).numpy())
-    adversarial = np.concatenate(adversarial)
-    predictions = model.predict(adversarial, batch_size=batch_size, verbose=0)
-    return float(np.mean(np.argmax(predictions, -1) == labels)), adversarial
+    labels = np.asarray(labels)
+    robust = predictions(model, images) == labels
+    result = {"clean": float(robust.mean()), "per_attack": {}}
+    for attack in attacks:
+        accuracy, correct, _ = attack_accuracy(model, attack, images, labels)
+        result["per_attack"][attack.name] = accuracy
+        robust &= correct
+        if verbose:
+            print(
+                f"[keras-hebb] {model.name}: {attack.name}: {accuracy:.4f} "
+                f"(worst case so far {robust.mean():.4f})",
+                flush=True,
+            )
+    result["worst_case"] = float(robust.mean())
+    return result
+
+
+def pgd_accuracy(
+    model, images, labels, eps, norm="linf", steps=20, step_size=None, batch_size=100
+):
+    """Accuracy under one PGD attack; returns (accuracy, adversarial images)."""
+    attack = PGD(eps, norm, steps, step_size=step_size, batch_size=batch_size)
+    accuracy, _, adversarial = attack_accuracy(model, attack, images, labels)
+    return accuracy, adversarial

@@ -30,8 +30,9 @@ def accuracy(model, images, labels, batch_size=500):
     return float(np.mean(np.argmax(logits, axis=-1) == labels))
 
 
-def noisy_accuracy(model, images, labels, std, kind="gaussian", draws=3, seed=2022,
-                   batch_size=500):
+def noisy_accuracy(
+    model, images, labels, std, kind="gaussian", draws=3, seed=2022, batch_size=500
+):
     """Mean accuracy over `draws` draws of clipped additive noise.
 
     Args:
@@ -47,10 +48,14 @@ def noisy_accuracy(model, images, labels, std, kind="gaussian", draws=3, seed=20
     if std < 0:
         raise ValueError(f"`std` must be non-negative. Received: std={std}")
     rng = np.random.default_rng(seed)
-    return float(np.mean([
-        accuracy(model, add_noise(images, std, kind, rng), labels, batch_size)
-        for _ in range(draws)
-    ]))
+    return float(
+        np.mean(
+            [
+                accuracy(model, add_noise(images, std, kind, rng), labels, batch_size)
+                for _ in range(draws)
+            ]
+        )
+    )
 
 
 def conv_input_snr(model, images, std, seed=2022, batch_size=500):

@@ -1,0 +1,58 @@
+import pathlib
+import subprocess
+import sys
+
+COMMAND = pathlib.Path(sys.executable).parent / "keras-hebb"
+
+
+def run(*args):
+    return subprocess.run(
+        [str(COMMAND), *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_console_command_is_installed():
+    assert COMMAND.is_file(), (
+        "install the package (pip install -e .) for its entry point"
+    )
+
+
+def test_help_lists_subcommands():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("run", "train", "evaluate", "export"):
+        assert command in result.stdout
+    run_help = run("run", "--help")
+    assert run_help.returncode == 0 and "--preset" in run_help.stdout
+    assert "cifar10-jpeg" in run_help.stdout
+
+
+def test_bad_preset_is_refused():
+    result = run("run", "--preset", "huge", "--output", "unused")
+    assert result.returncode == 2
+    assert "invalid choice: 'huge'" in result.stderr
+
+
+def test_missing_data_folder_says_what_to_pass(tmp_path):
+    result = run(
+        "run",
+        "--preset",
+        "smoke",
+        "--data",
+        str(tmp_path / "nowhere"),
+        "--output",
+        str(tmp_path / "out"),
+    )
+    assert result.returncode != 0
+    assert "is not a folder" in result.stderr and "train/<class>" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_model_file_is_refused(tmp_path):
+    result = run("export", "--model", str(tmp_path / "none.keras"), "--output", "x")
+    assert result.returncode != 0 and "is not a file" in result.stderr
+
+
+def test_report_rewrites_results_md_from_results_json(tmp_path):
+    result = run("report", "--output", str(tmp_path))
+    assert result.returncode != 0 and "results.json does not exist" in result.stderr
