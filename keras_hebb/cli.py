@@ -13,6 +13,7 @@ import sys
 
 from keras_hebb.presets import PRESETS
 
+NETWORK_FILES = ("baseline_vgg.keras", "hah_vgg.keras")
 DATA_HELP = (
     'CIFAR-10 source: "tfds" (tfds.load("cifar10"), needs internet the first time) or '
     "a folder holding train/<class>/*.jpg and test/<class>/*.jpg, such as "
@@ -59,6 +60,20 @@ def parser():
     export = commands.add_parser("export", help="export a .keras model as a SavedModel")
     export.add_argument("--model", type=pathlib.Path, required=True)
     export.add_argument("--output", type=pathlib.Path, required=True)
+    robustness = commands.add_parser(
+        "robustness",
+        help="worst-case robust accuracy over the attack set and gradient-masking "
+        "checks of a run's two trained networks",
+    )
+    with_preset_and_data(robustness)
+    robustness.add_argument(
+        "--output",
+        type=pathlib.Path,
+        required=True,
+        help="a `run` output folder holding baseline_vgg.keras and hah_vgg.keras; "
+        "robustness.json and robustness.md are written there",
+    )
+
     report = commands.add_parser(
         "report", help="rewrite results.md and the plots from an output's results.json"
     )
@@ -70,6 +85,13 @@ def main(argv=None):
     args = parser().parse_args(argv)
     if getattr(args, "model", None) is not None and not args.model.is_file():
         sys.exit(f"keras-hebb: error: --model {args.model} is not a file")
+    if args.command == "robustness":
+        missing = [n for n in NETWORK_FILES if not (args.output / n).is_file()]
+        if missing:
+            sys.exit(
+                f"keras-hebb: error: {args.output} lacks {missing}; run "
+                "`keras-hebb run` with this --output first"
+            )
     if args.command == "report" and not (args.output / "results.json").is_file():
         sys.exit(f"keras-hebb: error: {args.output / 'results.json'} does not exist")
     if getattr(args, "data", "tfds") != "tfds" and not pathlib.Path(args.data).is_dir():
@@ -103,6 +125,8 @@ def main(argv=None):
                 args.output.write_text(text)
         elif args.command == "export":
             keras.saving.load_model(args.model).export(str(args.output))
+        elif args.command == "robustness":
+            experiment.run_robustness(get_preset(args.preset), args.data, args.output)
         elif args.command == "report":
             from keras_hebb.report import write_report
 

@@ -238,3 +238,44 @@ def run_experiment(preset, source, output):
     partial_path.unlink()
     say(f"results in {output / 'results.json'}, {output / 'results.md'} and plots")
     return record
+
+
+def run_robustness(preset, source, output):
+    """Worst-case robust accuracy and masking checks of a run's two networks.
+
+    Loads `<output>/baseline_vgg.keras` and `<output>/hah_vgg.keras`, attacks
+    the first `preset.robust_examples` test images under
+    `preset.robust_budgets`, writes `robustness.json` and `robustness.md`.
+    """
+    from keras_hebb.report import robustness_markdown
+    from keras_hebb.robustness.evaluation import budgets_of, robustness_evaluation
+
+    output = pathlib.Path(output)
+    models = {
+        name: keras.saving.load_model(output / f"{name}.keras") for name in NETWORKS
+    }
+    images, labels = data_module.as_arrays(
+        data_module.cifar10(source, "test", 500, limit=preset.robust_examples)
+    )
+    start = time.perf_counter()
+    record = robustness_evaluation(
+        models,
+        images,
+        labels,
+        preset.robust_budgets,
+        budgets_of(preset),
+        preset.masking_examples,
+    )
+    record.update(
+        {
+            "preset": preset.name,
+            "seed": preset.seed,
+            "data_source": describe_source(source),
+            "seconds": time.perf_counter() - start,
+            "versions": versions(),
+        }
+    )
+    write_json(output / "robustness.json", record)
+    (output / "robustness.md").write_text(robustness_markdown(record))
+    say(f"robustness in {output / 'robustness.md'} ({record['seconds']:.0f} s)")
+    return record

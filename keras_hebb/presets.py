@@ -4,6 +4,7 @@ import dataclasses
 
 PAPER_BUDGETS = (("linf", 2 / 255), ("linf", 8 / 255), ("l2", 0.25), ("l2", 0.5))
 PAPER_NOISE_STDS = (0.02, 0.05, 0.1, 0.15, 0.2)
+PAPER_ROBUST_BUDGETS = (("linf", 2 / 255), ("l2", 0.25))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +32,16 @@ class Preset:
     attack_examples: int = 1000
     attack_steps: int = 20
     attack_budgets: tuple = PAPER_BUDGETS
+    robust_examples: int = 1000
+    masking_examples: int = 1000
+    robust_budgets: tuple = PAPER_ROBUST_BUDGETS
+    apgd_steps: int = 100
+    apgd_targets: int = 9
+    pgd_restarts: int = 5
+    spsa_iterations: int = 20
+    spsa_samples: int = 128
+    sweep_steps: tuple = (10, 20, 50, 100)
+    eps_multiples: tuple = (1, 2, 4, 8, 16, 32)
     seed: int = 2022
 
     def to_dict(self):
@@ -53,6 +64,16 @@ PRESETS = {
         probe_examples=16,
         attack_examples=16,
         attack_steps=3,
+        robust_examples=6,
+        masking_examples=6,
+        robust_budgets=(("linf", 2 / 255),),
+        apgd_steps=5,
+        apgd_targets=2,
+        pgd_restarts=2,
+        spsa_iterations=2,
+        spsa_samples=8,
+        sweep_steps=(2, 3, 4),
+        eps_multiples=(1, 32),
     ),
     "cpu": Preset(
         name="cpu",
@@ -63,8 +84,12 @@ PRESETS = {
         noise_examples=2000,
         probe_examples=500,
         attack_examples=500,
+        robust_examples=200,
+        masking_examples=100,
+        apgd_steps=50,
+        apgd_targets=3,
     ),
-    "paper": Preset(name="paper", attack_examples=10_000),
+    "paper": Preset(name="paper", attack_examples=10_000, robust_examples=10_000),
 }
 
 

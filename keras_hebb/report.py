@@ -261,6 +261,63 @@ def plot_histograms(record, path):
     plt.close(fig)
 
 
+def attack_label(name):
+    """An attack's row label; transfers are named by their attack, not their source."""
+    if name.startswith("transfer from "):
+        return "transfer from the other model: " + name.split(": ", 1)[1]
+    return name
+
+
+def robustness_markdown(record):
+    """The robustness record as Markdown: worst case first, then each attack."""
+    models = record["models"]
+    names = list(models)
+    budget_keys = list(models[names[0]])
+    lines = [
+        "# Robust accuracy: per-example worst case over the attack set",
+        f"Attack budgets: {record['budgets']}. The robust accuracy is the fraction of "
+        "test images that every attack fails on (clean-correct included), as "
+        "AutoAttack reports its ensemble; each attack's own figure follows so that "
+        "the strongest attack per model is visible. Checks: FAIL means the figure "
+        "may be inflated by masked gradients.",
+    ]
+    for key in budget_keys:
+        first = models[names[0]][key]
+        norm, eps = first["norm"], first["eps"]
+        header = ["", *names]
+        rows = [
+            ["clean", *[f"{models[n][key]['clean']:.4f}" for n in names]],
+            [
+                "**worst case (robust accuracy)**",
+                *[f"**{models[n][key]['worst_case']:.4f}**" for n in names],
+            ],
+        ]
+        labelled = {
+            n: {attack_label(a): acc for a, acc in models[n][key]["per_attack"].items()}
+            for n in names
+        }
+        for label in dict.fromkeys(a for n in names for a in labelled[n]):
+            rows.append(
+                [label, *[f"{labelled[n].get(label, float('nan')):.4f}" for n in names]]
+            )
+        for check in first["checks"]:
+            rows.append(
+                [
+                    f"check: {check}",
+                    *[
+                        f"{models[n][key]['checks'][check]['verdict']}: "
+                        f"{models[n][key]['checks'][check]['summary']}"
+                        for n in names
+                    ],
+                ]
+            )
+        lines.append(
+            f"## {budget_label(f'{norm}_{eps}')} ({first['examples']} test images)"
+            "\n\n" + table(header, rows)
+        )
+    return "\n\n".join(lines) + "\n"
+
+
 def write_report(record, output):
     """Writes results.md and the four plots into `output`."""
     output = pathlib.Path(output)

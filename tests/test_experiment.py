@@ -10,6 +10,7 @@ from keras_hebb.experiment import (
     NETWORKS,
     read_history,
     run_experiment,
+    run_robustness,
     step_schedule,
     train_network,
 )
@@ -132,3 +133,27 @@ def test_interrupted_training_resumes_from_last_epoch(tmp_path):
     assert (out / "baseline_vgg.keras").is_file()
     backup = out / "backup" / "baseline_vgg"
     assert not backup.exists() or not any(backup.iterdir())
+
+
+def test_robustness_reports_worst_case_over_the_attack_set(smoke_run):
+    out, _, folder = smoke_run
+    record = run_robustness(SMOKE, folder, out)
+    assert json.loads((out / "robustness.json").read_text()) == json.loads(
+        json.dumps(record)
+    )
+    text = (out / "robustness.md").read_text()
+    assert "worst case (robust accuracy)" in text
+    for name in NETWORKS:
+        for key, result in record["models"][name].items():
+            names = " ".join(result["per_attack"])
+            for attack in ("APGD-CE", "APGD-T", "PGD-3x2", "transfer from"):
+                assert attack in names, (name, key, attack)
+            assert ("SPSA" in names) == key.startswith("linf")
+            assert ("BPDA" in names) == (name == "hah_vgg")
+            assert result["worst_case"] <= min(result["per_attack"].values())
+            assert set(result["checks"]) == {
+                "eps_sweep",
+                "convergence",
+                "white_box_strongest",
+                "bpda",
+            }

@@ -56,7 +56,7 @@ class APGD(Attack):
         kind = "T" if self.targeted else self.loss.upper()
         return f"APGD-{kind}-{self.steps} {budget_name(self.norm, self.eps)}"
 
-    def _art_attack(self, model, size, targeted):
+    def _art_attack(self, model):
         classifier = TensorFlowV2Classifier(
             model,
             nb_classes=model.output_shape[-1],
@@ -70,24 +70,23 @@ class APGD(Attack):
             eps=self.eps,
             eps_step=2 * self.eps,
             max_iter=self.steps,
-            targeted=targeted,
+            targeted=self.targeted,
             nb_random_init=self.restarts,
-            batch_size=size,
+            batch_size=self.batch_size,
             loss_type=LOSSES[self.loss],
             verbose=False,
         )
 
     def attack_batch(self, model, x, y):
         classes = model.output_shape[-1]
+        attack = self.for_model(model, self._art_attack)
         if not self.targeted:
-            attack = self._art_attack(model, len(x), targeted=False)
             return attack.generate(x, y=np.eye(classes)[y]).astype("float32")
         ranked = np.argsort(-model.predict(x, verbose=0), axis=1)
         others = np.array(
             [[c for c in row if c != label] for row, label in zip(ranked, y)]
         )
         adversarial = x.copy()
-        attack = self._art_attack(model, len(x), targeted=True)
         for rank in range(min(self.target_classes, classes - 1)):
             still_right = np.argmax(model.predict(adversarial, verbose=0), axis=1) == y
             if not still_right.any():

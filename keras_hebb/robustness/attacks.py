@@ -110,10 +110,23 @@ class Attack:
     def attack_batch(self, model, x, y):
         raise NotImplementedError
 
+    def for_model(self, model, build):
+        """`build(model)`, built once per model (compiled functions, copies):
+        the latest model's is kept, so retracing happens once, not per batch."""
+        cached = getattr(self, "_built_for", None)
+        if cached is None or cached[0] is not model:
+            self._built_for = (model, build(model))
+        return self._built_for[1]
+
 
 def logits_function(model):
+    """`x -> model(x, training=False)`, differentiable in `x` even where the model
+    is not: a model with no gradient path to its input (a rounding layer, say)
+    gets a zero gradient instead of crashing CleverHans on `None`."""
+
     def logits(x):
-        return model(x, training=False)
+        connected = 0.0 * tf.reduce_sum(x, axis=list(range(1, len(x.shape))))
+        return model(x, training=False) + connected[:, None]
 
     return logits
 
@@ -160,37 +173,34 @@ class PGD(Attack):
         self.steps = steps
         self.restarts = restarts
         self.step_size = min(eps, 2.5 * eps / steps) if step_size is None else step_size
-        self._compiled = {}
 
     @property
     def name(self):
         return f"PGD-{self.steps}x{self.restarts} {budget_name(self.norm, self.eps)}"
 
-    def _attack_function(self, model):
-        if id(model) not in self._compiled:
-            logits = logits_function(model)
+    def _compiled_attack(self, model):
+        logits = logits_function(model)
 
-            @tf.function(reduce_retracing=True)
-            def attack(x, y):
-                return projected_gradient_descent(
-                    logits,
-                    x,
-                    self.eps,
-                    self.step_size,
-                    self.steps,
-                    norm_order(self.norm),
-                    clip_min=0.0,
-                    clip_max=1.0,
-                    y=y,
-                    rand_init=True,
-                    sanity_checks=False,
-                )
+        @tf.function(reduce_retracing=True)
+        def attack(x, y):
+            return projected_gradient_descent(
+                logits,
+                x,
+                self.eps,
+                self.step_size,
+                self.steps,
+                norm_order(self.norm),
+                clip_min=0.0,
+                clip_max=1.0,
+                y=y,
+                rand_init=True,
+                sanity_checks=False,
+            )
 
-            self._compiled = {id(model): attack}
-        return self._compiled[id(model)]
+        return attack
 
     def attack_batch(self, model, x, y):
-        attack = self._attack_function(model)
+        attack = self.for_model(model, self._compiled_attack)
         best = x.copy()
         fooled = np.zeros(len(x), bool)
         for _ in range(self.restarts):
@@ -230,7 +240,7 @@ class MomentumIterative(Attack):
 
 
 class Transfer(Attack):
-    """Adversarial examples made by `attack` on `source_model`, used on another model."""
+    """Adversarial examples made by `attack` on `source_model`, scored on another."""
 
     def __init__(self, source_model, attack):
         super().__init__(attack.eps, attack.norm, attack.batch_size)
@@ -254,18 +264,16 @@ class BPDA(Attack):
         super().__init__(attack.eps, attack.norm, attack.batch_size)
         self.attack = attack
         self.divisive_normalization = divisive_normalization
-        self._copies = {}
 
     @property
     def name(self):
         return f"BPDA {self.attack.name}"
 
     def attack_batch(self, model, x, y):
-        if id(model) not in self._copies:
-            self._copies = {
-                id(model): straight_through_model(model, self.divisive_normalization)
-            }
-        return self.attack.attack_batch(self._copies[id(model)], x, y)
+        copy = self.for_model(
+            model, lambda m: straight_through_model(m, self.divisive_normalization)
+        )
+        return self.attack.attack_batch(copy, x, y)
 
 
 def attack_accuracy(model, attack, images, labels):

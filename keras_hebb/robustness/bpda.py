@@ -1,4 +1,4 @@
-"""Straight-through (BPDA) copies of a network, for attacks that see through thresholds."""
+"""Straight-through (BPDA) copies of a network: attacks that see through thresholds."""
 
 THRESHOLDS = ("FractionalThreshold", "AdaptiveThreshold")
 

@@ -71,8 +71,11 @@ class SPSA(Attack):
         )
 
     def attack_batch(self, model, x, y):
-        logits = tf.function(
-            lambda images: model(images, training=False), reduce_retracing=True
+        logits = self.for_model(
+            model,
+            lambda m: tf.function(
+                lambda images: m(images, training=False), reduce_retracing=True
+            ),
         )
         adversarial = []
         with unittest.mock.patch.object(cleverhans_spsa, "SPSAAdam", Keras3SPSAAdam):

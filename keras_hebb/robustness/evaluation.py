@@ -1,0 +1,192 @@
+"""Robust accuracy as a per-example worst case over an attack set, with masking checks.
+
+`robustness_evaluation` is what the project reports as robust accuracy: for
+each model and budget, APGD-CE, APGD-T, PGD with restarts, BPDA-PGD, SPSA
+(L_inf) and transfer from the other model, each attack's own accuracy, and
+the worst case per example over all of them; plus the gradient-masking
+checks for that budget.
+"""
+
+import dataclasses
+import time
+
+import numpy as np
+
+from keras_hebb.robustness.apgd import APGD
+from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, attack_accuracy
+from keras_hebb.robustness.masking import (
+    FAIL,
+    NOT_APPLICABLE,
+    bpda_verdict,
+    check_convergence,
+    check_eps_sweep,
+    has_hard_choices,
+    white_box_verdict,
+)
+from keras_hebb.robustness.spsa import SPSA
+
+
+@dataclasses.dataclass(frozen=True)
+class AttackBudgets:
+    """How hard each attack of the set tries (AutoAttack's standard: 100 steps,
+    9 target classes, 1 restart)."""
+
+    apgd_steps: int = 100
+    apgd_targets: int = 9
+    pgd_steps: int = 20
+    pgd_restarts: int = 5
+    spsa_iterations: int = 20
+    spsa_samples: int = 128
+    sweep_steps: tuple = (10, 20, 50, 100)
+    sweep_restarts: tuple = (1, 5)
+    eps_multiples: tuple = (1, 2, 4, 8, 16, 32)
+    tolerance: float = 0.02
+
+
+def attack_set(eps, norm, budgets, source_model=None, bpda=True):
+    """The attacks whose per-example worst case is the robust accuracy."""
+    pgd = PGD(eps, norm, budgets.pgd_steps, budgets.pgd_restarts)
+    attacks = [
+        APGD(eps, norm, loss="ce", steps=budgets.apgd_steps),
+        APGD(
+            eps,
+            norm,
+            loss="dlr",
+            targeted=True,
+            steps=budgets.apgd_steps,
+            target_classes=budgets.apgd_targets,
+        ),
+        pgd,
+    ]
+    if bpda:
+        attacks.append(BPDA(pgd, divisive_normalization=True))
+    if norm == "linf":
+        attacks.append(SPSA(eps, budgets.spsa_iterations, budgets.spsa_samples))
+    if source_model is not None:
+        attacks.append(Transfer(source_model, pgd))
+    return attacks
+
+
+def say(message):
+    print(f"[keras-hebb] {message}", flush=True)
+
+
+def evaluate_budget(
+    model, images, labels, eps, norm, budgets, source_model=None, masking_examples=None
+):
+    """Per-attack and worst-case accuracy, and the masking verdicts, for one budget.
+
+    The eps sweep and the convergence sweep run on the first
+    `masking_examples` images (all by default).
+    """
+    sweep_x, sweep_y = images[:masking_examples], labels[:masking_examples]
+    robust = np.argmax(model.predict(images, verbose=0), axis=1) == labels
+    clean = float(robust.mean())
+    per_attack, seconds = {}, {}
+    hard_choices = has_hard_choices(model)
+    for attack in attack_set(eps, norm, budgets, source_model, bpda=hard_choices):
+        start = time.perf_counter()
+        accuracy, correct, _ = attack_accuracy(model, attack, images, labels)
+        seconds[attack.name] = time.perf_counter() - start
+        per_attack[attack.name] = accuracy
+        robust &= correct
+        say(
+            f"{model.name}: {attack.name}: {accuracy:.4f} "
+            f"({seconds[attack.name]:.0f} s; worst case so far {robust.mean():.4f})"
+        )
+    white_box_name = next(name for name in per_attack if name.startswith("PGD"))
+    white_box = per_attack[white_box_name]
+    rivals = {
+        name.split(" ")[0].split("-")[0].lower(): (accuracy, white_box)
+        for name, accuracy in per_attack.items()
+        if name.startswith(("SPSA", "transfer"))
+    }
+    checks = {}
+    for name, run in (
+        (
+            "eps_sweep",
+            lambda: check_eps_sweep(
+                model,
+                sweep_x,
+                sweep_y,
+                eps,
+                norm,
+                budgets.eps_multiples,
+                budgets.tolerance,
+            ),
+        ),
+        (
+            "convergence",
+            lambda: check_convergence(
+                model,
+                sweep_x,
+                sweep_y,
+                eps,
+                norm,
+                budgets.sweep_steps,
+                budgets.sweep_restarts,
+                budgets.tolerance,
+            ),
+        ),
+    ):
+        verdict, numbers, summary = run()
+        checks[name] = {"verdict": verdict, "summary": summary, "numbers": numbers}
+    verdict, summary = white_box_verdict(white_box, rivals, budgets.tolerance)
+    checks["white_box_strongest"] = {"verdict": verdict, "summary": summary}
+    bpda = [acc for name, acc in per_attack.items() if name.startswith("BPDA")]
+    verdict, summary = (
+        bpda_verdict(white_box, bpda[0], budgets.tolerance)
+        if bpda
+        else (NOT_APPLICABLE, "no thresholds or divisive normalisation")
+    )
+    checks["bpda"] = {"verdict": verdict, "summary": summary}
+    for name, check in checks.items():
+        say(
+            f"{model.name} {norm} {eps:.4g} check {name}: {check['verdict']}: "
+            f"{check['summary']}"
+        )
+    return {
+        "eps": eps,
+        "norm": norm,
+        "examples": int(len(labels)),
+        "clean": clean,
+        "per_attack": per_attack,
+        "worst_case": float(robust.mean()),
+        "attack_seconds": seconds,
+        "checks": checks,
+        "flagged": any(c["verdict"] == FAIL for c in checks.values()),
+    }
+
+
+def robustness_evaluation(
+    models, images, labels, budget_list, budgets=AttackBudgets(), masking_examples=None
+):
+    """Evaluates every model (dict name -> model) under every (norm, eps) budget.
+
+    Each model's transfer attack comes from the other model when there are two.
+    """
+    record = {"budgets": dataclasses.asdict(budgets), "models": {}}
+    for name, model in models.items():
+        others = [m for n, m in models.items() if n != name]
+        source = others[0] if len(others) == 1 else None
+        record["models"][name] = {
+            f"{norm} {eps:.6g}": evaluate_budget(
+                model, images, labels, eps, norm, budgets, source, masking_examples
+            )
+            for norm, eps in budget_list
+        }
+    return record
+
+
+def budgets_of(preset):
+    """The `AttackBudgets` a `keras_hebb.presets.Preset` asks for."""
+    return AttackBudgets(
+        apgd_steps=preset.apgd_steps,
+        apgd_targets=preset.apgd_targets,
+        pgd_steps=preset.attack_steps,
+        pgd_restarts=preset.pgd_restarts,
+        spsa_iterations=preset.spsa_iterations,
+        spsa_samples=preset.spsa_samples,
+        sweep_steps=preset.sweep_steps,
+        eps_multiples=preset.eps_multiples,
+    )
