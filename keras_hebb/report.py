@@ -48,7 +48,10 @@ def introduction(record):
         f"CleverHans, {preset['attack_steps']} steps, random start, step 2.5 eps / "
         "steps. The PGD figures are single-attack figures, not a worst case over an "
         "attack set: hard thresholds can hide gradients (method.md section 6), so they "
-        "are upper bounds on robust accuracy, weakest for the HaH network."
+        "are upper bounds on robust accuracy, weakest for the HaH network. The robust "
+        "accuracy (per-example worst case over APGD-CE, APGD-T, PGD with restarts, "
+        "BPDA-PGD, SPSA and transfer) is in robustness.md, made by "
+        "`keras-hebb robustness` on the same output folder."
     )
 
 

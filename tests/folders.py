@@ -3,18 +3,7 @@
 import numpy as np
 from PIL import Image
 
-CLASSES = (
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-)
+from keras_hebb.data import CIFAR10_CLASSES
 
 
 def class_level(label):
@@ -31,7 +20,7 @@ def write_image_folder(root, train_per_class=4, test_per_class=2, seed=0):
     """
     rng = np.random.default_rng(seed)
     for split, count in (("train", train_per_class), ("test", test_per_class)):
-        for label, name in enumerate(CLASSES):
+        for label, name in enumerate(CIFAR10_CLASSES):
             folder = root / split / name
             folder.mkdir(parents=True)
             for index in range(count):

@@ -8,52 +8,12 @@ from keras_hebb.layers.hah_cost import HaHCost
 from keras_hebb.layers.implicit_norm_conv import ImplicitNormConv2D
 from keras_hebb.models.hah_model import HaHModel
 
+# Conv widths in order, "M" for a 2x2 max pool, as in method.md section 2.
 VGG_WIDTHS = {
-    11: (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
-    13: (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
-    16: (
-        64,
-        64,
-        "M",
-        128,
-        128,
-        "M",
-        256,
-        256,
-        256,
-        "M",
-        512,
-        512,
-        512,
-        "M",
-        512,
-        512,
-        512,
-        "M",
-    ),
-    19: (
-        64,
-        64,
-        "M",
-        128,
-        128,
-        "M",
-        256,
-        256,
-        256,
-        256,
-        "M",
-        512,
-        512,
-        512,
-        512,
-        "M",
-        512,
-        512,
-        512,
-        512,
-        "M",
-    ),
+    11: "64 M 128 M 256 256 M 512 512 M 512 512 M",
+    13: "64 64 M 128 128 M 256 256 M 512 512 M 512 512 M",
+    16: "64 64 M 128 128 M 256 256 256 M 512 512 512 M 512 512 512 M",
+    19: "64 64 M 128 128 M 256 256 256 256 M 512 512 512 512 M 512 512 512 512 M",
 }
 PAPER_ALPHAS = (0.0045, 0.0025, 0.0013, 0.001, 0.0008, 0.0005)
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -74,8 +34,8 @@ def conv_widths(depth, width):
     if not width > 0:
         raise ValueError(f"`width` must be a positive float. Received: width={width}")
     return [
-        item if item == "M" else max(1, round(item * width))
-        for item in VGG_WIDTHS[depth]
+        item if item == "M" else max(1, round(int(item) * width))
+        for item in VGG_WIDTHS[depth].split()
     ]
 
 
