@@ -67,7 +67,7 @@ def main(argv=None):
         "SparsityEvaluation": SparsityEvaluation(images),
     }
     print(
-        f"{model.name}: one training epoch of {args.train_images} images ~ {epoch:.0f} s"
+        f"{model.name}: an epoch of {args.train_images} training images ~ {epoch:.0f} s"
     )
     for name, callback in callbacks.items():
         callback.set_model(model)
