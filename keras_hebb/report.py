@@ -8,6 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 NAMES = ("baseline_vgg", "hah_vgg")
+# A clean-accuracy drop of at most this much counts as "slight" (method.md 5a).
+SLIGHT = 0.02
 LABELS = {"baseline_vgg": "baseline", "hah_vgg": "HaH"}
 PLOTS = {
     "noise": "accuracy_vs_noise.png",
@@ -63,33 +65,39 @@ def claims(record):
     def mean_nonzero(net):
         return sum(net["sparsity"][c]["nonzero"] for c in hah_blocks) / len(hah_blocks)
 
-    gap = base["clean_accuracy"] - hah["clean_accuracy"]
-    noise = {
-        n: net["noise_accuracy"]["gaussian"].get("0.1")
-        for n, net in zip(NAMES, (base, hah))
-    }
-    attacks = base["adversarial_accuracy"]
-    better_attacks = sum(hah["adversarial_accuracy"][k] > attacks[k] for k in attacks)
+    gap = hah["clean_accuracy"] - base["clean_accuracy"]
+    sparser = mean_nonzero(hah) < mean_nonzero(base)
     lines = [
-        f"(a) Sparser with a slight accuracy loss: over the thresholded blocks "
-        f"({', '.join(hah_blocks)}), HaH keeps {mean_nonzero(hah):.3f} of activations "
-        f"non-zero against {mean_nonzero(base):.3f} for the baseline; clean accuracy "
+        f"(a) Sparser activations: {'holds' if sparser else 'does not hold'}; over "
+        f"the thresholded blocks ({', '.join(hah_blocks)}) HaH keeps "
+        f"{mean_nonzero(hah):.3f} of activations non-zero against "
+        f"{mean_nonzero(base):.3f}. Only a slight clean-accuracy loss: "
+        f"{'holds' if gap > -SLIGHT else 'does not hold'} at this size, "
         f"{hah['clean_accuracy']:.4f} against {base['clean_accuracy']:.4f} "
-        f"(HaH {-gap * 100:+.1f} points).",
+        f"({gap * 100:+.1f} points).",
     ]
-    if noise["baseline_vgg"] is not None:
+    for std in ("0.1", "0.2"):
+        accs = [net["noise_accuracy"]["gaussian"].get(std) for net in (base, hah)]
+        if None in accs:
+            continue
+        kept = [a / net["clean_accuracy"] for a, net in zip(accs, (base, hah))]
+        images = record["preset"]["noise_examples"] or record["test_images"]
+        error = (sum(a * (1 - a) for a in accs) / images) ** 0.5
         lines.append(
-            f"(b) Gaussian noise std 0.1: HaH {noise['hah_vgg']:.4f} against baseline "
-            f"{noise['baseline_vgg']:.4f}: "
-            + (
-                "holds."
-                if noise["hah_vgg"] > noise["baseline_vgg"]
-                else "does not hold."
-            )
+            f"(b) Gaussian noise std {std}: HaH {accs[1]:.4f} against {accs[0]:.4f} "
+            f"({(accs[1] - accs[0]) * 100:+.1f} points, standard error of the "
+            f"difference {error * 100:.1f} over {images} images; "
+            f"{(accs[1] > accs[0]) and 'holds' or 'does not hold'} in absolute "
+            f"accuracy). Relative to clean accuracy HaH keeps {kept[1]:.0%}, the "
+            f"baseline {kept[0]:.0%}."
         )
+    attacks = base["adversarial_accuracy"]
+    better = sum(hah["adversarial_accuracy"][k] > attacks[k] for k in attacks)
     lines.append(
-        f"(c) PGD: HaH is more accurate than the baseline under {better_attacks} of "
-        f"{len(attacks)} budgets (single-attack figures; see the caveat above)."
+        f"(c) Single-attack PGD: HaH is more accurate than the baseline under {better} "
+        f"of {len(attacks)} budgets. This is not the robustness verdict: see "
+        "robustness.md for the worst case over the attack set and the "
+        "gradient-masking checks."
     )
     return "\n".join(f"- {line}" for line in lines)
 

@@ -1,9 +1,14 @@
 """APGD-CE and APGD-T (Croce and Hein 2020) from the adversarial-robustness-toolbox."""
 
+import warnings
+
 import keras
 import numpy as np
-from art.attacks.evasion import AutoProjectedGradientDescent
-from art.estimators.classification import TensorFlowV2Classifier
+
+# ART warns at import that PyTorch is absent; only its TensorFlow side is used.
+warnings.filterwarnings("ignore", message="PyTorch not found")
+from art.attacks.evasion import AutoProjectedGradientDescent  # noqa: E402
+from art.estimators.classification import TensorFlowV2Classifier  # noqa: E402
 
 from keras_hebb.robustness.attacks import Attack, budget_name, norm_order
 
