@@ -15,6 +15,11 @@ PASS, FAIL, NOT_APPLICABLE = "pass", "FAIL", "n/a"
 MASKING_LAYERS = ("FractionalThreshold", "AdaptiveThreshold", "DivisiveNormalization")
 
 
+def beyond(difference, tolerance):
+    """`difference > tolerance`, blind to float rounding (0.33 - 0.31 is not > 0.02)."""
+    return round(difference - tolerance, 9) > 0
+
+
 def has_hard_choices(model):
     return any(type(layer).__name__ in MASKING_LAYERS for layer in model.layers)
 
@@ -29,7 +34,7 @@ def check_eps_sweep(model, images, labels, eps, norm, multiples, tolerance):
     budgets = sorted({min(eps * m, largest) for m in multiples})
     accuracy = {f"{b:.6g}": pgd(model, images, labels, b, norm) for b in budgets}
     final = accuracy[f"{budgets[-1]:.6g}"]
-    verdict = PASS if final <= tolerance else FAIL
+    verdict = PASS if not beyond(final, tolerance) else FAIL
     return (
         verdict,
         {"pgd20_accuracy_by_eps": accuracy},
@@ -52,7 +57,7 @@ def check_convergence(model, images, labels, eps, norm, steps, restarts, toleran
     }
     step_gain = by_steps[str(steps[-2])] - by_steps[str(steps[-1])]
     restart_gain = by_restarts[str(restarts[0])] - by_restarts[str(restarts[-1])]
-    verdict = PASS if max(step_gain, restart_gain) <= tolerance else FAIL
+    verdict = PASS if not beyond(max(step_gain, restart_gain), tolerance) else FAIL
     numbers = {
         "pgd_accuracy_by_steps": by_steps,
         f"pgd{steps[1]}_accuracy_by_restarts": by_restarts,
@@ -74,7 +79,9 @@ def white_box_verdict(white_box, rivals, tolerance):
     if not rivals:
         return NOT_APPLICABLE, "no transfer source and no L_inf budget for SPSA"
     stronger = [
-        name for name, (rival, white) in rivals.items() if rival < white - tolerance
+        name
+        for name, (rival, white) in rivals.items()
+        if beyond(white - rival, tolerance)
     ]
     if stronger:
         return (
@@ -86,7 +93,7 @@ def white_box_verdict(white_box, rivals, tolerance):
 
 def bpda_verdict(white_box, bpda, tolerance):
     """PASS unless straight-through gradients beat the model's own by > tolerance."""
-    verdict = PASS if bpda >= white_box - tolerance else FAIL
+    verdict = PASS if not beyond(white_box - bpda, tolerance) else FAIL
     return verdict, (
         f"BPDA-PGD accuracy {bpda:.3f} against plain PGD {white_box:.3f}"
         + ("" if verdict == PASS else ": the hard choices mask plain gradients")
