@@ -56,9 +56,11 @@ class PeriodicEvaluation(keras.callbacks.Callback):
 
 
 class AttackEvaluation(PeriodicEvaluation):
-    """Adversarial accuracy of `attack` (a `keras_hebb.robustness` attack).
+    """Adversarial accuracy of one `attack` (a `keras_hebb.robustness` attack).
 
-    Logs `name` (default "adv_accuracy").
+    Logs `name` (default "adv_accuracy"). This is a training-time monitor of a
+    single attack, an upper bound on robust accuracy; the robust accuracy the
+    project reports is `worst_case_accuracy` over the whole attack set.
 
     Example:
 

@@ -1,5 +1,6 @@
 """results.md and plots of a baseline-against-HaH results record."""
 
+import json
 import pathlib
 
 import matplotlib
@@ -279,23 +280,50 @@ def attack_label(name):
     return name
 
 
+def describe_budgets(budgets):
+    return (
+        f"APGD-CE and APGD-T {budgets['apgd_steps']} steps (APGD-T over the "
+        f"{budgets['apgd_targets']} highest other classes), PGD {budgets['pgd_steps']} "
+        f"steps x {budgets['pgd_restarts']} restarts (also behind BPDA and transfer), "
+        f"SPSA {budgets['spsa_iterations']} iterations x {budgets['spsa_samples']} "
+        f"samples (L_inf only); checks: PGD steps {list(budgets['sweep_steps'])}, "
+        f"restarts {list(budgets['sweep_restarts'])}, eps x "
+        f"{list(budgets['eps_multiples'])}, tolerance {budgets['tolerance']}"
+    )
+
+
+def robust_verdict(models, key):
+    """One line comparing the two networks' robust accuracy, with its standard error."""
+    base, hah = (models[name][key] for name in NAMES)
+    difference = hah["worst_case"] - base["worst_case"]
+    error = (
+        sum(r["worst_case"] * (1 - r["worst_case"]) for r in (base, hah))
+        / base["examples"]
+    ) ** 0.5
+    holds = difference > 2 * error
+    return (
+        f"Claim (c), more robust: HaH {hah['worst_case']:.4f} against baseline "
+        f"{base['worst_case']:.4f} ({difference * 100:+.1f} points, standard error "
+        f"{error * 100:.1f}): {'holds' if holds else 'does not hold'} at this budget."
+    )
+
+
 def robustness_markdown(record):
     """The robustness record as Markdown: worst case first, then each attack."""
     models = record["models"]
     names = list(models)
-    budget_keys = list(models[names[0]])
     lines = [
         "# Robust accuracy: per-example worst case over the attack set",
-        f"Attack budgets: {record['budgets']}. The robust accuracy is the fraction of "
-        "test images that every attack fails on (clean-correct included), as "
-        "AutoAttack reports its ensemble; each attack's own figure follows so that "
-        "the strongest attack per model is visible. Checks: FAIL means the figure "
-        "may be inflated by masked gradients.",
+        f"Data: {record['data_source']}; preset `{record['preset']}`, seed "
+        f"{record['seed']}, {record['seconds'] / 60:.1f} minutes. Attacks: "
+        f"{describe_budgets(record['budgets'])}. The robust accuracy is the fraction "
+        "of test images that every attack fails on (clean-correct included), as "
+        "AutoAttack reports its ensemble; each attack's own figure follows so that the "
+        "strongest attack per model is visible. A check that FAILs means the figure "
+        "may be inflated by masked gradients or an unconverged attack.",
     ]
-    for key in budget_keys:
+    for key in models[names[0]]:
         first = models[names[0]][key]
-        norm, eps = first["norm"], first["eps"]
-        header = ["", *names]
         rows = [
             ["clean", *[f"{models[n][key]['clean']:.4f}" for n in names]],
             [
@@ -309,7 +337,13 @@ def robustness_markdown(record):
         }
         for label in dict.fromkeys(a for n in names for a in labelled[n]):
             rows.append(
-                [label, *[f"{labelled[n].get(label, float('nan')):.4f}" for n in names]]
+                [
+                    label,
+                    *[
+                        f"{labelled[n][label]:.4f}" if label in labelled[n] else "n/a"
+                        for n in names
+                    ],
+                ]
             )
         for check in first["checks"]:
             rows.append(
@@ -322,16 +356,25 @@ def robustness_markdown(record):
                     ],
                 ]
             )
+        verdict = robust_verdict(models, key) if set(NAMES) <= set(names) else ""
+        title = budget_label(f"{first['norm']}_{first['eps']}")
         lines.append(
-            f"## {budget_label(f'{norm}_{eps}')} ({first['examples']} test images)"
-            "\n\n" + table(header, rows)
+            f"## {title} "
+            f"({first['examples']} test images)\n\n{verdict}\n\n"
+            + table(["", *names], rows)
         )
     return "\n\n".join(lines) + "\n"
 
 
 def write_report(record, output):
-    """Writes results.md and the four plots into `output`."""
+    """Writes results.md and the four plots into `output`, and robustness.md
+    from robustness.json when that exists."""
     output = pathlib.Path(output)
+    robustness = output / "robustness.json"
+    if robustness.is_file():
+        (output / "robustness.md").write_text(
+            robustness_markdown(json.loads(robustness.read_text()))
+        )
     (output / "results.md").write_text(results_markdown(record))
     plot_noise(record, output / PLOTS["noise"])
     plot_eps(record, output / PLOTS["eps"])
