@@ -4,6 +4,8 @@ keras-hebb run --preset cpu --data ../shared/data/cifar10-jpeg --output runs/cpu
 keras-hebb train --network hah_vgg --preset smoke --data DIR --output runs/one
 keras-hebb evaluate --model runs/cpu/hah_vgg.keras --preset cpu --data DIR
 keras-hebb export --model runs/cpu/hah_vgg.keras --output exported/hah
+keras-hebb robustness --preset cpu --data DIR --output runs/cpu
+keras-hebb report --output runs/cpu
 """
 
 import argparse
