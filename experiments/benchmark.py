@@ -77,9 +77,9 @@ def seconds_per_step(model, x, y, steps):
 
 def steps_per_second(model, dataset, steps):
     """Training steps/s of `fit` on `steps` batches of `dataset` (after warm-up)."""
-    model.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)
+    model.fit(dataset, steps_per_epoch=2, epochs=1, shuffle=False, verbose=0)
     start = time.perf_counter()
-    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0)
     return steps / (time.perf_counter() - start)
 
 
@@ -144,6 +144,10 @@ def main(argv=None):
             f"width {width:g}  HaH step cost / baseline step cost: "
             f"{speeds['baseline_vgg'] / speeds['hah_vgg']:.2f}x"
         )
+        if args.data is not None:
+            compare_pipeline(
+                models, args.data, args.batch_size, 10 * args.steps, args.rounds
+            )
 
 
 if __name__ == "__main__":

@@ -53,9 +53,9 @@ def main(argv=None):
     )
     images, labels = as_arrays(cifar10(args.data, "test", 500, limit=args.examples))
     train = cifar10(args.data, "train", 128, limit=128 * 20).repeat()
-    model.fit(train, steps_per_epoch=2, epochs=1, verbose=0)
+    model.fit(train, steps_per_epoch=2, epochs=1, shuffle=False, verbose=0)
     start = time.perf_counter()
-    model.fit(train, steps_per_epoch=20, epochs=1, verbose=0)
+    model.fit(train, steps_per_epoch=20, epochs=1, shuffle=False, verbose=0)
     epoch = (time.perf_counter() - start) / (20 * 128) * args.train_images
     callbacks = {
         "AttackEvaluation(PGD-10 linf 2/255)": AttackEvaluation(
