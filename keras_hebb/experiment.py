@@ -17,17 +17,13 @@ import keras_hebb
 from keras_hebb import data as data_module
 from keras_hebb.metrics import activation_histogram, activation_sparsity
 from keras_hebb.models import baseline_vgg, hah_vgg
+from keras_hebb.progress import say
 from keras_hebb.robustness.attacks import pgd_accuracy
 from keras_hebb.robustness.noise import accuracy, conv_input_snr, noisy_accuracy
 
 NETWORKS = {"baseline_vgg": baseline_vgg, "hah_vgg": hah_vgg}
 HISTOGRAM_CONV = "conv2"
 JPEG_COPY = "CIFAR-10 (JPEG q75 copy)"
-
-
-def say(message):
-    """One-line phase summary, flushed so that logs show progress."""
-    print(f"[keras-hebb] {message}", flush=True)
 
 
 def step_schedule(preset):

@@ -8,6 +8,8 @@ adversarial-robustness-toolbox (APGD); `Transfer` and `BPDA` wrap another
 attack. `attack_accuracy` and `worst_case_accuracy` score them.
 """
 
+import time
+
 import numpy as np
 import tensorflow as tf
 from cleverhans.tf2.attacks.fast_gradient_method import fast_gradient_method
@@ -18,6 +20,7 @@ from cleverhans.tf2.attacks.projected_gradient_descent import (
     projected_gradient_descent,
 )
 
+from keras_hebb.progress import say
 from keras_hebb.robustness.bpda import straight_through_model
 
 NORMS = {"linf": np.inf, "l2": 2}
@@ -203,12 +206,11 @@ class PGD(Attack):
         attack = self.for_model(model, self._compiled_attack)
         best = x.copy()
         fooled = np.zeros(len(x), bool)
-        for _ in range(self.restarts):
+        for restart in range(self.restarts):
             candidate = attack(tf.constant(x), tf.constant(y, tf.int64)).numpy()
-            newly = ~fooled & (predictions(model, candidate) != y)
-            best[newly] = candidate[newly]
-            best[~fooled & ~newly] = candidate[~fooled & ~newly]
-            fooled |= newly
+            best[~fooled] = candidate[~fooled]
+            if restart + 1 < self.restarts:
+                fooled |= predictions(model, candidate) != y
         return best
 
 
@@ -290,20 +292,23 @@ def worst_case_accuracy(model, attacks, images, labels, verbose=True):
     and on every attack's adversarial example.
 
     Returns:
-        dict with "clean", "per_attack" (name -> accuracy) and "worst_case".
+        dict with "clean", "per_attack" (name -> accuracy), "seconds" (name ->
+        the attack's wall time) and "worst_case".
     """
     labels = np.asarray(labels)
     robust = predictions(model, images) == labels
-    result = {"clean": float(robust.mean()), "per_attack": {}}
+    result = {"clean": float(robust.mean()), "per_attack": {}, "seconds": {}}
     for attack in attacks:
+        start = time.perf_counter()
         accuracy, correct, _ = attack_accuracy(model, attack, images, labels)
+        result["seconds"][attack.name] = time.perf_counter() - start
         result["per_attack"][attack.name] = accuracy
         robust &= correct
         if verbose:
-            print(
-                f"[keras-hebb] {model.name}: {attack.name}: {accuracy:.4f} "
-                f"(worst case so far {robust.mean():.4f})",
-                flush=True,
+            say(
+                f"{model.name}: {attack.name}: {accuracy:.4f} "
+                f"({result['seconds'][attack.name]:.0f} s; "
+                f"worst case so far {robust.mean():.4f})"
             )
     result["worst_case"] = float(robust.mean())
     return result

@@ -8,22 +8,23 @@ checks for that budget.
 """
 
 import dataclasses
-import time
-
-import numpy as np
 
 from keras_hebb.robustness.apgd import APGD
-from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, attack_accuracy
+from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, worst_case_accuracy
 from keras_hebb.robustness.masking import (
     FAIL,
     NOT_APPLICABLE,
     bpda_verdict,
-    check_convergence,
-    check_eps_sweep,
+    check_result,
     has_hard_choices,
+    report_checks,
+    sweep_checks,
     white_box_verdict,
 )
 from keras_hebb.robustness.spsa import SPSA
+
+# Attacks that white-box PGD must beat, by the name the checks give them.
+RIVALS = {SPSA: "spsa", Transfer: "transfer"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,10 +68,6 @@ def attack_set(eps, norm, budgets, source_model=None, bpda=True):
     return attacks
 
 
-def say(message):
-    print(f"[keras-hebb] {message}", flush=True)
-
-
 def evaluate_budget(
     model, images, labels, eps, norm, budgets, source_model=None, masking_examples=None
 ):
@@ -79,80 +76,46 @@ def evaluate_budget(
     The eps sweep and the convergence sweep run on the first
     `masking_examples` images (all by default).
     """
-    sweep_x, sweep_y = images[:masking_examples], labels[:masking_examples]
-    robust = np.argmax(model.predict(images, verbose=0), axis=1) == labels
-    clean = float(robust.mean())
-    per_attack, seconds = {}, {}
-    hard_choices = has_hard_choices(model)
-    for attack in attack_set(eps, norm, budgets, source_model, bpda=hard_choices):
-        start = time.perf_counter()
-        accuracy, correct, _ = attack_accuracy(model, attack, images, labels)
-        seconds[attack.name] = time.perf_counter() - start
-        per_attack[attack.name] = accuracy
-        robust &= correct
-        say(
-            f"{model.name}: {attack.name}: {accuracy:.4f} "
-            f"({seconds[attack.name]:.0f} s; worst case so far {robust.mean():.4f})"
-        )
-    white_box_name = next(name for name in per_attack if name.startswith("PGD"))
-    white_box = per_attack[white_box_name]
+    attacks = attack_set(eps, norm, budgets, source_model, has_hard_choices(model))
+    result = worst_case_accuracy(model, attacks, images, labels)
+    accuracy = {attack: result["per_attack"][attack.name] for attack in attacks}
+    white_box = next(acc for a, acc in accuracy.items() if type(a) is PGD)
     rivals = {
-        name.split(" ")[0].split("-")[0].lower(): (accuracy, white_box)
-        for name, accuracy in per_attack.items()
-        if name.startswith(("SPSA", "transfer"))
+        RIVALS[type(a)]: (acc, white_box)
+        for a, acc in accuracy.items()
+        if type(a) in RIVALS
     }
-    checks = {}
-    for name, run in (
-        (
-            "eps_sweep",
-            lambda: check_eps_sweep(
-                model,
-                sweep_x,
-                sweep_y,
-                eps,
-                norm,
-                budgets.eps_multiples,
-                budgets.tolerance,
-            ),
-        ),
-        (
-            "convergence",
-            lambda: check_convergence(
-                model,
-                sweep_x,
-                sweep_y,
-                eps,
-                norm,
-                budgets.sweep_steps,
-                budgets.sweep_restarts,
-                budgets.tolerance,
-            ),
-        ),
-    ):
-        verdict, numbers, summary = run()
-        checks[name] = {"verdict": verdict, "summary": summary, "numbers": numbers}
-    verdict, summary = white_box_verdict(white_box, rivals, budgets.tolerance)
-    checks["white_box_strongest"] = {"verdict": verdict, "summary": summary}
-    bpda = [acc for name, acc in per_attack.items() if name.startswith("BPDA")]
-    verdict, summary = (
-        bpda_verdict(white_box, bpda[0], budgets.tolerance)
-        if bpda
-        else (NOT_APPLICABLE, "no thresholds or divisive normalisation")
+    checks = sweep_checks(
+        model,
+        images[:masking_examples],
+        labels[:masking_examples],
+        eps,
+        norm,
+        budgets.sweep_steps,
+        budgets.sweep_restarts,
+        budgets.eps_multiples,
+        budgets.tolerance,
     )
-    checks["bpda"] = {"verdict": verdict, "summary": summary}
-    for name, check in checks.items():
-        say(
-            f"{model.name} {norm} {eps:.4g} check {name}: {check['verdict']}: "
-            f"{check['summary']}"
+    checks["white_box_strongest"] = check_result(
+        *white_box_verdict(white_box, rivals, budgets.tolerance)
+    )
+    bpda = [acc for a, acc in accuracy.items() if isinstance(a, BPDA)]
+    checks["bpda"] = check_result(
+        *(
+            bpda_verdict(white_box, bpda[0], budgets.tolerance)
+            if bpda
+            else (NOT_APPLICABLE, "no thresholds or divisive normalisation")
         )
+    )
+    report_checks(model, norm, eps, checks)
     return {
         "eps": eps,
         "norm": norm,
         "examples": int(len(labels)),
-        "clean": clean,
-        "per_attack": per_attack,
-        "worst_case": float(robust.mean()),
-        "attack_seconds": seconds,
+        "clean": result["clean"],
+        "per_attack": result["per_attack"],
+        "worst_case": result["worst_case"],
+        "attack_seconds": result["seconds"],
         "checks": checks,
         "flagged": any(c["verdict"] == FAIL for c in checks.values()),
     }

@@ -8,6 +8,7 @@ per check with the numbers behind it, and returns them.
 
 import numpy as np
 
+from keras_hebb.progress import say
 from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, attack_accuracy
 from keras_hebb.robustness.spsa import SPSA
 
@@ -71,6 +72,37 @@ def check_convergence(model, images, labels, eps, norm, steps, restarts, toleran
             f"(flat if both <= {tolerance})"
         ),
     )
+
+
+def check_result(verdict, summary, numbers=None):
+    """A check's entry in a report: verdict, one-line summary, numbers if any."""
+    result = {"verdict": verdict, "summary": summary}
+    if numbers is not None:
+        result["numbers"] = numbers
+    return result
+
+
+def sweep_checks(
+    model, images, labels, eps, norm, steps, restarts, multiples, tolerance
+):
+    """The two checks that sweep PGD itself: the eps sweep and convergence."""
+    eps_sweep = check_eps_sweep(model, images, labels, eps, norm, multiples, tolerance)
+    convergence = check_convergence(
+        model, images, labels, eps, norm, steps, restarts, tolerance
+    )
+    return {
+        "eps_sweep": check_result(eps_sweep[0], eps_sweep[2], eps_sweep[1]),
+        "convergence": check_result(convergence[0], convergence[2], convergence[1]),
+    }
+
+
+def report_checks(model, norm, eps, checks):
+    """Prints a verdict line per check."""
+    for name, check in checks.items():
+        say(
+            f"{model.name} {norm} eps={eps:.4g} {name}: {check['verdict']}: "
+            f"{check['summary']}"
+        )
 
 
 def white_box_verdict(white_box, rivals, tolerance):
@@ -200,50 +232,28 @@ def gradient_masking_checks(
     images = np.asarray(images, "float32")
     labels = np.asarray(labels)
     white_box = pgd(model, images, labels, eps, norm, 20, 5)
-    results = {}
-    for name, run in (
-        (
-            "eps_sweep",
-            lambda: check_eps_sweep(
-                model, images, labels, eps, norm, eps_multiples, tolerance
-            ),
-        ),
-        (
-            "convergence",
-            lambda: check_convergence(
-                model, images, labels, eps, norm, steps, restarts, tolerance
-            ),
-        ),
-        (
-            "white_box_strongest",
-            lambda: check_white_box_strongest(
-                model,
-                images,
-                labels,
-                eps,
-                norm,
-                white_box,
-                source_model,
-                spsa_images,
-                spsa_iterations,
-                spsa_samples,
-                tolerance,
-            ),
-        ),
-        (
-            "bpda",
-            lambda: check_bpda(model, images, labels, eps, norm, white_box, tolerance),
-        ),
-    ):
-        verdict, numbers, summary = run()
-        results[name] = {"verdict": verdict, "summary": summary, "numbers": numbers}
-        if verbose:
-            print(
-                f"[keras-hebb] {model.name} {norm} eps={eps:.4g} {name}: {verdict}: "
-                f"{summary}",
-                flush=True,
-            )
-    results["flagged"] = any(
-        r["verdict"] == FAIL for r in results.values() if isinstance(r, dict)
+    results = sweep_checks(
+        model, images, labels, eps, norm, steps, restarts, eps_multiples, tolerance
     )
+    verdict, numbers, summary = check_white_box_strongest(
+        model,
+        images,
+        labels,
+        eps,
+        norm,
+        white_box,
+        source_model,
+        spsa_images,
+        spsa_iterations,
+        spsa_samples,
+        tolerance,
+    )
+    results["white_box_strongest"] = check_result(verdict, summary, numbers)
+    verdict, numbers, summary = check_bpda(
+        model, images, labels, eps, norm, white_box, tolerance
+    )
+    results["bpda"] = check_result(verdict, summary, numbers)
+    if verbose:
+        report_checks(model, norm, eps, results)
+    results["flagged"] = any(r["verdict"] == FAIL for r in results.values())
     return results
