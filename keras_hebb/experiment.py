@@ -244,7 +244,7 @@ def run_robustness(preset, source, output):
     `preset.robust_budgets`, writes `robustness.json` and `robustness.md`.
     """
     from keras_hebb.report import robustness_markdown
-    from keras_hebb.robustness.evaluation import budgets_of, robustness_evaluation
+    from keras_hebb.robustness.evaluation import robustness_evaluation
 
     output = pathlib.Path(output)
     models = {
@@ -259,7 +259,7 @@ def run_robustness(preset, source, output):
         images,
         labels,
         preset.robust_budgets,
-        budgets_of(preset),
+        preset.robust_attacks,
         preset.masking_examples,
     )
     record.update(

@@ -8,6 +8,23 @@ PAPER_ROBUST_BUDGETS = (("linf", 2 / 255), ("l2", 0.25))
 
 
 @dataclasses.dataclass(frozen=True)
+class AttackBudgets:
+    """How hard each attack of the set tries (AutoAttack's standard: 100 steps,
+    9 target classes, 1 restart)."""
+
+    apgd_steps: int = 100
+    apgd_targets: int = 9
+    pgd_steps: int = 20
+    pgd_restarts: int = 5
+    spsa_iterations: int = 20
+    spsa_samples: int = 128
+    sweep_steps: tuple = (10, 20, 50, 100)
+    sweep_restarts: tuple = (1, 5)
+    eps_multiples: tuple = (1, 2, 4, 8, 16, 32)
+    tolerance: float = 0.02
+
+
+@dataclasses.dataclass(frozen=True)
 class Preset:
     """Everything that sizes one baseline-against-HaH experiment.
 
@@ -35,13 +52,7 @@ class Preset:
     robust_examples: int = 1000
     masking_examples: int = 1000
     robust_budgets: tuple = PAPER_ROBUST_BUDGETS
-    apgd_steps: int = 100
-    apgd_targets: int = 9
-    pgd_restarts: int = 5
-    spsa_iterations: int = 20
-    spsa_samples: int = 128
-    sweep_steps: tuple = (10, 20, 50, 100)
-    eps_multiples: tuple = (1, 2, 4, 8, 16, 32)
+    robust_attacks: AttackBudgets = AttackBudgets()
     seed: int = 2022
 
     def to_dict(self):
@@ -67,13 +78,16 @@ PRESETS = {
         robust_examples=6,
         masking_examples=6,
         robust_budgets=(("linf", 2 / 255),),
-        apgd_steps=5,
-        apgd_targets=2,
-        pgd_restarts=2,
-        spsa_iterations=2,
-        spsa_samples=8,
-        sweep_steps=(2, 3, 4),
-        eps_multiples=(1, 32),
+        robust_attacks=AttackBudgets(
+            apgd_steps=5,
+            apgd_targets=2,
+            pgd_steps=3,
+            pgd_restarts=2,
+            spsa_iterations=2,
+            spsa_samples=8,
+            sweep_steps=(2, 3, 4),
+            eps_multiples=(1, 32),
+        ),
     ),
     "cpu": Preset(
         name="cpu",
@@ -86,8 +100,7 @@ PRESETS = {
         attack_examples=500,
         robust_examples=200,
         masking_examples=100,
-        apgd_steps=50,
-        apgd_targets=3,
+        robust_attacks=AttackBudgets(apgd_steps=50, apgd_targets=3),
     ),
     "paper": Preset(name="paper", attack_examples=10_000, robust_examples=10_000),
 }

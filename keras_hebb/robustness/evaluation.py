@@ -9,6 +9,7 @@ checks for that budget.
 
 import dataclasses
 
+from keras_hebb.presets import AttackBudgets
 from keras_hebb.robustness.apgd import APGD
 from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, worst_case_accuracy
 from keras_hebb.robustness.masking import (
@@ -25,23 +26,6 @@ from keras_hebb.robustness.spsa import SPSA
 
 # Attacks that white-box PGD must beat, by the name the checks give them.
 RIVALS = {SPSA: "spsa", Transfer: "transfer"}
-
-
-@dataclasses.dataclass(frozen=True)
-class AttackBudgets:
-    """How hard each attack of the set tries (AutoAttack's standard: 100 steps,
-    9 target classes, 1 restart)."""
-
-    apgd_steps: int = 100
-    apgd_targets: int = 9
-    pgd_steps: int = 20
-    pgd_restarts: int = 5
-    spsa_iterations: int = 20
-    spsa_samples: int = 128
-    sweep_steps: tuple = (10, 20, 50, 100)
-    sweep_restarts: tuple = (1, 5)
-    eps_multiples: tuple = (1, 2, 4, 8, 16, 32)
-    tolerance: float = 0.02
 
 
 def attack_set(eps, norm, budgets, source_model=None, bpda=True):
@@ -139,17 +123,3 @@ def robustness_evaluation(
             for norm, eps in budget_list
         }
     return record
-
-
-def budgets_of(preset):
-    """The `AttackBudgets` a `keras_hebb.presets.Preset` asks for."""
-    return AttackBudgets(
-        apgd_steps=preset.apgd_steps,
-        apgd_targets=preset.apgd_targets,
-        pgd_steps=preset.attack_steps,
-        pgd_restarts=preset.pgd_restarts,
-        spsa_iterations=preset.spsa_iterations,
-        spsa_samples=preset.spsa_samples,
-        sweep_steps=preset.sweep_steps,
-        eps_multiples=preset.eps_multiples,
-    )
