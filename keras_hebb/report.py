@@ -190,6 +190,19 @@ def results_markdown(record):
     return "\n\n".join(sections) + "\n"
 
 
+def label_axis(axis, **labels):
+    """Titles and labels an axis comparing the two networks, with grid and legend."""
+    axis.set(**labels)
+    axis.grid(alpha=0.3)
+    axis.legend()
+
+
+def save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def plot_noise(record, path):
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for axis, kind in zip(axes, ("gaussian", "uniform")):
@@ -198,12 +211,8 @@ def plot_noise(record, path):
             stds = [0.0] + [float(s) for s in net["noise_accuracy"][kind]]
             accs = [net["clean_accuracy"]] + list(net["noise_accuracy"][kind].values())
             axis.plot(stds, accs, "o-", label=LABELS[name])
-        axis.set(title=f"{kind} noise", xlabel="noise std", ylabel="accuracy")
-        axis.grid(alpha=0.3)
-        axis.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        label_axis(axis, title=f"{kind} noise", xlabel="noise std", ylabel="accuracy")
+    save(fig, path)
 
 
 def plot_eps(record, path):
@@ -222,12 +231,8 @@ def plot_eps(record, path):
                 "o-",
                 label=LABELS[name],
             )
-        axis.set(title=f"PGD, {norm}", xlabel="eps", ylabel="accuracy")
-        axis.grid(alpha=0.3)
-        axis.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        label_axis(axis, title=f"PGD, {norm}", xlabel="eps", ylabel="accuracy")
+    save(fig, path)
 
 
 def plot_layers(record, path):
@@ -247,12 +252,8 @@ def plot_layers(record, path):
                 "o-",
                 label=LABELS[name],
             )
-        axis.set(title=title, xlabel="conv layer")
-        axis.grid(alpha=0.3)
-        axis.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        label_axis(axis, title=title, xlabel="conv layer")
+    save(fig, path)
 
 
 def plot_histograms(record, path):
@@ -268,9 +269,7 @@ def plot_histograms(record, path):
             xlabel="activation value",
             ylabel="count",
         )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def attack_label(name):
