@@ -1,11 +1,25 @@
-"""Training-step throughput of hah_vgg against baseline_vgg, side by side.
+"""Speed of HaH training and evaluation against plain training, side by side.
 
 Prints images/s of each network at each width (median over interleaved
-rounds, so both see the same machine load), the HaH/baseline cost ratio,
-and the platform, TensorFlow version and thread settings. It never asserts
-times.
+rounds, so all see the same machine load): baseline_vgg, hah_vgg, and
+hah_vgg without its fractional threshold (`keep=1`, to show that layer's
+share); the HaH/baseline cost ratio; the ratio to the authors' PyTorch
+figures on this machine type; and the platform, TensorFlow version and
+thread settings. It never asserts times.
 
     python experiments/benchmark.py --widths 0.25 1.0 --batch-size 128
+
+With `--ops` it times the order statistics of the HaH layers at the
+shapes of each width (fused iterated max against `top_k`), forward and
+backward, to show what each costs.
+
+    python experiments/benchmark.py --widths 0.25 1.0 --ops
+
+With `--evaluation` it times PGD-20 (L_inf 2/255) and the experiment's
+noise sweep on each network against the plain forward(+backward) passes
+they imply, on `--eval-images` images.
+
+    python experiments/benchmark.py --widths 1.0 --evaluation --eval-images 1000
 
 With `--data FOLDER` it also compares training steps/s fed by the real
 input pipeline (`keras_hebb.data.cifar10`, cache warmed) against steps fed
@@ -25,9 +39,22 @@ import numpy as np
 import tensorflow as tf
 
 from keras_hebb.data import cifar10
+from keras_hebb.hah import num_winners
 from keras_hebb.models import baseline_vgg, hah_vgg
+from keras_hebb.models.vgg import conv_widths
+from keras_hebb.order_statistics import kth_largest, kth_smallest_per_map, top_k_sum
+from keras_hebb.presets import PRESETS
+from keras_hebb.robustness.attacks import PGD
+from keras_hebb.robustness.noise import noise_sweep
 
-NETWORKS = {"baseline_vgg": baseline_vgg, "hah_vgg": hah_vgg}
+NETWORKS = {
+    "baseline_vgg": baseline_vgg,
+    "hah_vgg": hah_vgg,
+    "hah_vgg keep=1": lambda **kwargs: hah_vgg(keep=1.0, **kwargs),
+}
+# Training images/s of the authors' PyTorch code on this 2-core machine type,
+# batch 128, VGG16 (issue 5): width -> (HaH, baseline).
+AUTHORS_IMAGES_PER_SECOND = {0.25: (59.0, 496.0), 1.0: (7.4, 38.0)}
 
 
 def parse_args(argv=None):
@@ -44,13 +71,22 @@ def parse_args(argv=None):
         help="XLA for the train step; auto is Keras' default (GPU only)",
     )
     parser.add_argument(
+        "--ops", action="store_true", help="time the HaH order statistics"
+    )
+    parser.add_argument(
+        "--evaluation", action="store_true", help="time PGD-20 and the noise sweep"
+    )
+    parser.add_argument("--eval-images", type=int, default=1000)
+    parser.add_argument(
         "--data",
         default=None,
         help="also time the real input pipeline from this source (a folder or tfds)",
     )
     args = parser.parse_args(argv)
-    if args.batch_size < 1 or args.steps < 1 or args.rounds < 1:
-        parser.error("--batch-size, --steps and --rounds must be positive")
+    if min(args.batch_size, args.steps, args.rounds, args.eval_images) < 1:
+        parser.error(
+            "--batch-size, --steps, --rounds and --eval-images must be positive"
+        )
     if min(args.widths) <= 0:
         parser.error(f"--widths must be positive, got {args.widths}")
     return args
@@ -125,29 +161,176 @@ def main(argv=None):
         f"{args.rounds} rounds of {args.steps} steps"
     )
     for width in args.widths:
+        if args.ops:
+            compare_order_statistics(
+                depth=args.depth, width=width, batch_size=args.batch_size
+            )
+            continue
         models = {
             name: compiled_network(name, args.depth, width, args.jit_compile)
             for name in NETWORKS
         }
-        for model in models.values():
-            seconds_per_step(model, x, y, 2)
-        times = {name: [] for name in NETWORKS}
-        for _ in range(args.rounds):
-            for name, model in models.items():
-                times[name].append(seconds_per_step(model, x, y, args.steps))
-        speeds = {
-            name: args.batch_size / statistics.median(t) for name, t in times.items()
-        }
-        for name, speed in speeds.items():
-            print(f"width {width:g}  {name:13s} {speed:8.1f} images/s")
-        print(
-            f"width {width:g}  HaH step cost / baseline step cost: "
-            f"{speeds['baseline_vgg'] / speeds['hah_vgg']:.2f}x"
-        )
+        if args.evaluation:
+            compare_evaluation(models, args.eval_images)
+            continue
+        compare_training(models, x, y, width, args)
         if args.data is not None:
             compare_pipeline(
                 models, args.data, args.batch_size, 10 * args.steps, args.rounds
             )
+
+
+def compare_training(models, x, y, width, args):
+    """Prints training images/s of each network and the cost ratios."""
+    for model in models.values():
+        seconds_per_step(model, x, y, 2)
+    times = {name: [] for name in models}
+    for _ in range(args.rounds):
+        for name, model in models.items():
+            times[name].append(seconds_per_step(model, x, y, args.steps))
+    speeds = {name: len(x) / statistics.median(t) for name, t in times.items()}
+    for name, speed in speeds.items():
+        print(
+            f"width {width:g}  {name:15s} {speed:8.1f} images/s, "
+            f"{speeds['baseline_vgg'] / speed:.2f}x the baseline step"
+        )
+    if width in AUTHORS_IMAGES_PER_SECOND and args.depth == 16:
+        theirs_hah, theirs_baseline = AUTHORS_IMAGES_PER_SECOND[width]
+        print(
+            f"width {width:g}  against the authors' PyTorch: hah_vgg "
+            f"{speeds['hah_vgg'] / theirs_hah:.1f}x, baseline_vgg "
+            f"{speeds['baseline_vgg'] / theirs_baseline:.1f}x their images/s"
+        )
+
+
+def hah_layer_shapes(depth, width, batch_size, num_hah_layers=6):
+    """Output shapes of the first HaH convs of hah_vgg (32x32 inputs)."""
+    shapes, side = [], 32
+    for item in conv_widths(depth, width):
+        if item == "M":
+            side //= 2
+        elif len(shapes) < num_hah_layers:
+            shapes.append((batch_size, side, side, item))
+    return shapes
+
+
+def milliseconds(function, x, rounds=5):
+    """Median wall time of `function(x)`, results fetched, after one warm-up."""
+    function(x)
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        tf.nest.map_structure(np.asarray, function(x))
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def with_gradient(function):
+    """A graph function returning `function(x)`'s sum and its gradient."""
+
+    @tf.function
+    def value_and_gradient(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = tf.reduce_sum(function(x))
+        return value, tape.gradient(value, x)
+
+    return value_and_gradient
+
+
+def compare_order_statistics(depth, width, batch_size):
+    """Prints the cost of each HaH layer's selections, fused against top_k."""
+    rng = np.random.default_rng(2022)
+    for shape in hah_layer_shapes(depth, width, batch_size):
+        x = tf.constant(np.maximum(rng.normal(size=shape), 0).astype("float32"))
+        k = num_winners(shape[-1], 0.1)
+        timings = order_statistic_timings(x, k, int(0.8 * shape[1] * shape[2]))
+        print(
+            f"width {width:g} {shape!s:20s} K={k:3d}  "
+            + ", ".join(f"{name} {ms:.1f} ms" for name, ms in timings.items())
+        )
+
+
+def order_statistic_timings(x, k, below):
+    """Milliseconds of the HaH top-K sum (both ways) and of the k-th values."""
+    by_top_k = with_gradient(
+        lambda a: tf.reduce_sum(tf.math.top_k(a, k, sorted=False).values, -1)
+    )
+    return {
+        "HaH top-K sum (fwd+bwd), top_k": milliseconds(by_top_k, x),
+        "ours": milliseconds(with_gradient(lambda a: top_k_sum(a, k)), x),
+        "K-th value alone": milliseconds(tf.function(lambda a: kth_largest(a, k)), x),
+        "threshold k-th value": milliseconds(
+            tf.function(lambda a: kth_smallest_per_map(a, below)), x
+        ),
+    }
+
+
+def compare_evaluation(models, num_images):
+    """Prints PGD-20 and noise-sweep times against the passes they imply."""
+    rng = np.random.default_rng(2022)
+    images = rng.uniform(size=(num_images, 32, 32, 3)).astype("float32")
+    labels = rng.integers(0, 10, size=num_images)
+    preset = PRESETS["cpu"]
+    forward_passes = 2 * len(preset.noise_stds) * preset.noise_draws
+    for name in ("baseline_vgg", "hah_vgg"):
+        pgd, gradient_pass, sweep, forward_pass = evaluation_timings(
+            models[name], images, labels, preset
+        )
+        print(
+            f"{name:13s} PGD-20 on {num_images} images {pgd:.1f} s = "
+            f"{pgd / (20 * gradient_pass):.2f}x 20 forward+backward passes "
+            f"({gradient_pass:.2f} s each); noise sweep {sweep:.1f} s = "
+            f"{sweep / (forward_passes * forward_pass):.2f}x "
+            f"{forward_passes} forward passes ({forward_pass:.2f} s each)"
+        )
+
+
+def evaluation_timings(model, images, labels, preset):
+    """Seconds of PGD-20, one gradient pass, the noise sweep, one forward pass."""
+    pgd = PGD(2 / 255, "linf", steps=20)
+    gradient = input_gradient_function(model)
+    input_gradient_pass(gradient, images[:100], labels[:100])
+    pgd.generate(model, images[:100], labels[:100])
+    return (
+        timed(lambda: pgd.generate(model, images, labels)),
+        timed(lambda: input_gradient_pass(gradient, images, labels)),
+        timed(
+            lambda: noise_sweep(
+                model, images, labels, preset.noise_stds, preset.noise_draws
+            )
+        ),
+        timed(lambda: model.predict(images, batch_size=500, verbose=0)),
+    )
+
+
+def timed(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def input_gradient_function(model):
+    """A graph function: the loss's gradient in the input of one batch."""
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function
+    def gradient(x, y):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = loss(y, model(x, training=False))
+        return tape.gradient(value, x)
+
+    return gradient
+
+
+def input_gradient_pass(gradient, images, labels, batch_size=100):
+    """One forward+backward pass over `images`, batch by batch."""
+    for start in range(0, len(images), batch_size):
+        gradient(
+            tf.constant(images[start : start + batch_size]),
+            tf.constant(labels[start : start + batch_size]),
+        ).numpy()
 
 
 if __name__ == "__main__":

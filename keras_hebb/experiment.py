@@ -19,7 +19,7 @@ from keras_hebb.metrics import activation_histogram, activation_sparsity
 from keras_hebb.models import baseline_vgg, hah_vgg
 from keras_hebb.progress import say
 from keras_hebb.robustness.attacks import pgd_accuracy
-from keras_hebb.robustness.noise import accuracy, conv_input_snr, noisy_accuracy
+from keras_hebb.robustness.noise import accuracy, conv_input_snr, noise_sweep
 
 NETWORKS = {"baseline_vgg": baseline_vgg, "hah_vgg": hah_vgg}
 HISTOGRAM_CONV = "conv2"
@@ -124,15 +124,9 @@ def evaluate_network(model, preset, test_images, test_labels):
     )
     timed(
         "noise_accuracy",
-        lambda: {
-            kind: {
-                str(std): noisy_accuracy(
-                    model, noise_x, noise_y, std, kind, preset.noise_draws, preset.seed
-                )
-                for std in preset.noise_stds
-            }
-            for kind in ("gaussian", "uniform")
-        },
+        lambda: noise_sweep(
+            model, noise_x, noise_y, preset.noise_stds, preset.noise_draws, preset.seed
+        ),
     )
     say(f"{model.name}: noise sweep {results['noise_accuracy']['gaussian']} (gaussian)")
     timed("snr_db", lambda: conv_input_snr(model, probe_x, preset.snr_std, preset.seed))

@@ -4,6 +4,8 @@ import math
 
 from keras import ops
 
+from keras_hebb.order_statistics import top_k_sum
+
 SUPPORTED_RANKS = {2: "(batch, channels)", 4: "(batch, height, width, channels)"}
 
 
@@ -99,6 +101,6 @@ def top_and_rest_means(activations, ratio=0.1):
     channels = activations.shape[-1]
     k = num_winners(channels, ratio)
     a = ops.relu(ops.cast(activations, "float32"))
-    top_sum = ops.sum(ops.top_k(a, k, sorted=False)[0], axis=-1)
+    top_sum = top_k_sum(a, k)
     rest_sum = ops.sum(a, axis=-1) - top_sum
     return top_sum / k, rest_sum / (channels - k)

@@ -122,3 +122,29 @@ def test_unsupported_output_rank_raises_at_build():
     layer = HaHCost(keras.layers.Conv1D(4, 3), alpha=1.0)
     with pytest.raises(ValueError, match="rank 3"):
         layer(np.ones((2, 8, 3), "float32"))
+
+
+def test_local_gradients_equal_scoring_a_stopped_copy(rng):
+    """Every gradient of loss + costs equals method.md's one-pass formulation."""
+    model, hah_a, hah_b = two_hah_convs("local")
+    x = tf.constant(rng.normal(size=(4, 8, 8, 3)).astype("float32"))
+    weights = tf.constant(rng.normal(size=(4, 8, 8, 8)).astype("float32"))
+    sources = [x, hah_a.layer.kernel, hah_b.layer.kernel]
+
+    def reference_total():
+        a = hah_a.layer(x)
+        b_inputs = keras.ops.relu(a)
+        b = hah_b.layer(b_inputs)
+        cost_a = -keras_hebb.hah_score(hah_a.layer(tf.stop_gradient(x)), 0.25)
+        cost_b = -keras_hebb.hah_score(hah_b.layer(tf.stop_gradient(b_inputs)), 0.25)
+        return tf.reduce_sum(b * weights) + cost_a + cost_b
+
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(model(x) * weights) + tf.add_n(model.losses)
+        expected_total = reference_total()
+    assert float(total) == pytest.approx(float(expected_total), rel=1e-6)
+    for ours, reference in zip(
+        tape.gradient(total, sources), tape.gradient(expected_total, sources)
+    ):
+        np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-6)

@@ -6,28 +6,7 @@ from keras import ops
 from keras_hebb.layers.data_format import channels_last_only
 from keras_hebb.layers.reporting import ReportsStatistics, nonzero_fraction
 from keras_hebb.layers.straight_through import with_identity_gradient
-
-
-def kth_smallest_per_map(x, k):
-    """k-th smallest value (1-indexed) of each (sample, channel) map.
-
-    Args:
-        x: tensor `(batch, height, width, channels)`.
-        k: int in [1, height * width].
-
-    Returns:
-        Tensor `(batch, 1, 1, channels)`.
-    """
-    maps = ops.transpose(x, (0, 3, 1, 2))
-    maps = ops.reshape(maps, (-1, x.shape[3], x.shape[1] * x.shape[2]))
-    size = maps.shape[-1]
-    # The k-th smallest is the (size - k + 1)-th largest: ask top_k for the
-    # shorter of the two lists.
-    if k <= size - k + 1:
-        kth = -ops.min(ops.top_k(-maps, k, sorted=False)[0], axis=-1)
-    else:
-        kth = ops.min(ops.top_k(maps, size - k + 1, sorted=False)[0], axis=-1)
-    return ops.expand_dims(ops.expand_dims(kth, 1), 1)
+from keras_hebb.order_statistics import kth_smallest_per_map
 
 
 @keras.saving.register_keras_serializable(package="keras_hebb")

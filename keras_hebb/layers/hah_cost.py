@@ -1,6 +1,7 @@
 import math
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from keras_hebb.hah import (
@@ -12,6 +13,11 @@ from keras_hebb.hah import (
 from keras_hebb.layers.reporting import ReportsStatistics
 
 GRADIENTS = ("local", "end_to_end")
+
+
+def zeros_if_none(gradient, like):
+    """An upstream gradient, or zeros where the output was not used."""
+    return ops.zeros_like(like) if gradient is None else gradient
 
 
 @keras.saving.register_keras_serializable(package="keras_hebb")
@@ -82,16 +88,45 @@ class HaHCost(ReportsStatistics, keras.layers.Wrapper):
         super().build(input_shape)
 
     def call(self, inputs):
-        outputs = self.layer(inputs)
         if self.gradient == "local":
-            scored = self.layer(ops.stop_gradient(inputs))
+            outputs, scored = self._outputs_and_local_copy(inputs)
         else:
-            scored = outputs
+            outputs = scored = self.layer(inputs)
         score = hah_score(scored, self.ratio, self.demote)
         cost = -self.alpha * score
         self.add_loss(cost)
         self._record_statistics(score=score, cost=cost)
         return outputs
+
+    def _outputs_and_local_copy(self, inputs):
+        """The wrapped layer's outputs, and a copy whose gradient stops at its weights.
+
+        The copy's gradient is added to the outputs' gradient for the
+        layer's weights and left out of the gradient to `inputs`: the same
+        gradients as scoring `self.layer(stop_gradient(inputs))`, without
+        running the layer twice.
+        """
+
+        # Keras has no custom gradient that reaches layer variables, and
+        # the backward pass needs the forward pass's own tape: tf.* here.
+        @tf.custom_gradient
+        def forward(x):
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch(x)
+                outputs = self.layer(x)
+
+            def backward(d_outputs, d_copy, variables=None):
+                d_outputs = zeros_if_none(d_outputs, outputs)
+                d_all = d_outputs + zeros_if_none(d_copy, outputs)
+                d_inputs = tape.gradient(outputs, x, output_gradients=d_outputs)
+                d_variables = tape.gradient(
+                    outputs, variables or [], output_gradients=d_all
+                )
+                return d_inputs, d_variables
+
+            return (outputs, tf.identity(outputs)), backward
+
+        return forward(inputs)
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)

@@ -14,7 +14,7 @@ from keras_hebb.robustness.attacks import (
 )
 from keras_hebb.robustness.bpda import straight_through_model
 from keras_hebb.robustness.carlini_wagner import CarliniWagnerL2
-from keras_hebb.robustness.noise import conv_input_snr, noisy_accuracy
+from keras_hebb.robustness.noise import conv_input_snr, noise_sweep, noisy_accuracy
 from keras_hebb.robustness.spsa import SPSA
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Transfer",
     "attack_accuracy",
     "conv_input_snr",
+    "noise_sweep",
     "noisy_accuracy",
     "pgd_accuracy",
     "straight_through_model",

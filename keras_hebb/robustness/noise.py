@@ -58,6 +58,17 @@ def noisy_accuracy(
     )
 
 
+def noise_sweep(model, images, labels, stds, draws=3, seed=2022, kinds=NOISE_KINDS):
+    """`noisy_accuracy` for every noise kind and std: {kind: {str(std): accuracy}}."""
+    return {
+        kind: {
+            str(std): noisy_accuracy(model, images, labels, std, kind, draws, seed)
+            for std in stds
+        }
+        for kind in kinds
+    }
+
+
 def conv_input_snr(model, images, std, seed=2022, batch_size=500):
     """SNR in dB at each conv layer's input under Gaussian input noise.
 
