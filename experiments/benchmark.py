@@ -71,6 +71,18 @@ def parse_args(argv=None):
         help="XLA for the train step; auto is Keras' default (GPU only)",
     )
     parser.add_argument(
+        "--intra-op-threads",
+        type=int,
+        default=0,
+        help="threads inside one op (0: TensorFlow's default, all cores)",
+    )
+    parser.add_argument(
+        "--inter-op-threads",
+        type=int,
+        default=0,
+        help="ops run at once (0: TensorFlow's default)",
+    )
+    parser.add_argument(
         "--ops", action="store_true", help="time the HaH order statistics"
     )
     parser.add_argument(
@@ -83,6 +95,8 @@ def parse_args(argv=None):
         help="also time the real input pipeline from this source (a folder or tfds)",
     )
     args = parser.parse_args(argv)
+    if min(args.intra_op_threads, args.inter_op_threads) < 0:
+        parser.error("thread counts must be 0 (default) or positive")
     if min(args.batch_size, args.steps, args.rounds, args.eval_images) < 1:
         parser.error(
             "--batch-size, --steps, --rounds and --eval-images must be positive"
@@ -152,6 +166,8 @@ def platform_summary():
 
 def main(argv=None):
     args = parse_args(argv)
+    tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads)
     print(platform_summary())
     rng = np.random.default_rng(2022)
     x = rng.uniform(size=(args.batch_size, 32, 32, 3)).astype("float32")
@@ -204,13 +220,16 @@ def compare_training(models, x, y, width, args):
 
 
 def hah_layer_shapes(depth, width, batch_size, num_hah_layers=6):
-    """Output shapes of the first HaH convs of hah_vgg (32x32 inputs)."""
-    shapes, side = [], 32
+    """Distinct output shapes of the first HaH convs of hah_vgg (32x32 inputs)."""
+    shapes, side, convs = [], 32, 0
     for item in conv_widths(depth, width):
         if item == "M":
             side //= 2
-        elif len(shapes) < num_hah_layers:
-            shapes.append((batch_size, side, side, item))
+            continue
+        convs += 1
+        shape = (batch_size, side, side, item)
+        if convs <= num_hah_layers and shape not in shapes:
+            shapes.append(shape)
     return shapes
 
 

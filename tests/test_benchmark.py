@@ -1,0 +1,49 @@
+"""The benchmark script runs and prints its figures (it never asserts times)."""
+
+import importlib.util
+import pathlib
+import sys
+
+import pytest
+
+SCRIPT = pathlib.Path(__file__).parents[1] / "experiments" / "benchmark.py"
+
+
+@pytest.fixture(scope="module")
+def benchmark():
+    spec = importlib.util.spec_from_file_location("benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    # Registered so that AutoGraph can find the source of its functions.
+    sys.modules["benchmark"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+TINY = ["--widths", "0.0625", "--depth", "11", "--batch-size", "8"]
+
+
+def test_training_prints_images_per_second_and_ratios(benchmark, capsys):
+    benchmark.main([*TINY, "--steps", "1", "--rounds", "1"])
+    out = capsys.readouterr().out
+    assert "tensorflow" in out and "intra-op threads" in out
+    for name in ("baseline_vgg", "hah_vgg", "hah_vgg keep=1"):
+        assert f"{name} " in out
+    assert out.count("x the baseline step") == 3
+
+
+def test_ops_prints_every_hah_layer(benchmark, capsys):
+    benchmark.main([*TINY, "--ops"])
+    out = capsys.readouterr().out
+    assert out.count("threshold k-th value") == 4
+
+
+def test_evaluation_prints_both_ratios(benchmark, capsys):
+    benchmark.main([*TINY, "--evaluation", "--eval-images", "20"])
+    out = capsys.readouterr().out
+    assert out.count("x 20 forward+backward passes") == 2
+    assert out.count("forward passes (") == 2
+
+
+def test_rejects_bad_arguments(benchmark):
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(["--eval-images", "0"])
