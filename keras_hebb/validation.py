@@ -139,7 +139,8 @@ def check_labels(labels, num_classes, count=None, name="labels"):
         )
     if count is not None and len(array) != count:
         raise InvalidInputError(
-            f"`{name}` hold {len(array)} labels for {count} images."
+            f"`{name}` must hold one label each: {len(array)} labels for "
+            f"{count} images."
         )
     if np.issubdtype(array.dtype, np.floating):
         check_finite(array, name)
