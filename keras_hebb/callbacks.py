@@ -171,8 +171,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
         bad = {
             name: value
             for name, value in (logs or {}).items()
-            if np.asarray(value).dtype.kind in "fc"
-            and not np.all(np.isfinite(value))
+            if np.asarray(value).dtype.kind in "fc" and not np.all(np.isfinite(value))
         }
         if bad:
             epochs = self.params.get("epochs")

@@ -267,9 +267,7 @@ def cifar10(
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     dataset = dataset.batch(batch_size).map(
-        lambda images, labels: assert_valid_batch(
-            images, labels, len(CIFAR10_CLASSES)
-        ),
+        lambda images, labels: assert_valid_batch(images, labels, len(CIFAR10_CLASSES)),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -252,9 +252,7 @@ def run_robustness(preset, source, output):
     from keras_hebb.robustness.evaluation import robustness_evaluation
 
     output = pathlib.Path(output)
-    models = {
-        name: load_model(output / f"{name}.keras") for name in NETWORKS
-    }
+    models = {name: load_model(output / f"{name}.keras") for name in NETWORKS}
     images, labels = data_module.as_arrays(
         data_module.cifar10(source, "test", 500, limit=preset.robust_examples)
     )

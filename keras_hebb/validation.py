@@ -28,8 +28,10 @@ class InvalidInputError(ValueError):
 
 def channels_first_hint(shape):
     """A sentence for `(n, c, h, w)` shapes with few channels first, else ""."""
-    if len(shape) == 4 and shape[1] in CHANNEL_COUNTS and shape[3] not in (
-        CHANNEL_COUNTS
+    if (
+        len(shape) == 4
+        and shape[1] in CHANNEL_COUNTS
+        and shape[3] not in (CHANNEL_COUNTS)
     ):
         channels_last = (shape[0], shape[2], shape[3], shape[1])
         return (
@@ -71,7 +73,8 @@ def check_images(images, image_shape=None, name="images"):
     if len(array) == 0:
         raise InvalidInputError(f"`{name}` is empty: shape {array.shape}.")
     if image_shape is not None and any(
-        want is not None and want != got for want, got in zip(image_shape, array.shape[1:])
+        want is not None and want != got
+        for want, got in zip(image_shape, array.shape[1:])
     ):
         expected = ("n", *(d if d is not None else "any" for d in image_shape))
         raise InvalidInputError(

@@ -16,9 +16,7 @@ def tiny_model():
     model = keras.Sequential(
         [keras.Input((4, 4, 3)), keras.layers.Flatten(), keras.layers.Dense(2)]
     )
-    model.compile(
-        "sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    )
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 
 

@@ -44,7 +44,10 @@ def with_value(array, index, value):
         (images(dtype="int64", value=1), "dtype int64"),
         (images(value=255.0), r"\[255, 255\].*divide by 255"),
         (with_value(images(), (2, 1, 0, 1), -0.25), r"-0.25 at index \(2, 1, 0, 1\)"),
-        (with_value(images(), (3, 0, 5, 2), np.nan), r"1 non-finite.*nan.*\(3, 0, 5, 2\)"),
+        (
+            with_value(images(), (3, 0, 5, 2), np.nan),
+            r"1 non-finite.*nan.*\(3, 0, 5, 2\)",
+        ),
         (with_value(images(), (0, 0, 0, 0), np.inf), r"non-finite.*inf"),
     ],
 )
