@@ -157,6 +157,10 @@ class StopOnNonFinite(keras.callbacks.Callback):
     >>> model.fit(x, y, epochs=10, callbacks=[StopOnNonFinite(), backup])
     """
 
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
@@ -178,6 +182,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
             raise NonFiniteTrainingError(
                 f"training stopped at {when} (of {epochs} epochs): "
                 + ", ".join(f"{name} is {value}" for name, value in bad.items())
-                + ". The weights of this epoch were not saved; lower the learning "
-                "rate or check the data."
+                + ". No callback after this one saw the end of this epoch (a "
+                "BackupAndRestore after it keeps the last good epoch); lower the "
+                "learning rate or check the data."
             )

@@ -118,25 +118,27 @@ def list_images(root, split):
     return paths, labels
 
 
+def read_pixels(path):
+    """The decoded pixels of a PNG or JPEG file, in its own shape and channels."""
+    # tf.io: Keras has no image-decoding op.
+    return tf.io.decode_image(
+        tf.io.read_file(path), channels=0, expand_animations=False
+    )
+
+
 def decode_image(path):
     """The uint8 `(32, 32, 3)` pixels of a PNG or JPEG file (a string tensor).
 
     Fails with `InvalidArgumentError` on a file that cannot be decoded or
     has another shape; `check_decoded` names that file.
     """
-    # tf.io: Keras has no image-decoding op.
-    image = tf.io.decode_image(
-        tf.io.read_file(path), channels=0, expand_animations=False
-    )
-    return tf.ensure_shape(image, IMAGE_SHAPE)
+    return tf.ensure_shape(read_pixels(path), IMAGE_SHAPE)
 
 
 def describe_bad_image(path):
     """Why one image file fails `decode_image` (decoded eagerly, one file)."""
     try:
-        image = tf.io.decode_image(
-            tf.io.read_file(path), channels=0, expand_animations=False
-        )
+        image = read_pixels(path)
     except tf.errors.OpError as error:
         return f"{path} cannot be decoded as an image: {error.message}"
     return (
@@ -168,7 +170,7 @@ def check_decoded(dataset, paths=None, chunk=1000):
                 decode_image(path)
             except tf.errors.OpError:
                 raise DataSourceError(describe_bad_image(path)) from error
-        raise DataSourceError(f"{error.message}") from error
+        raise DataSourceError(error.message) from error
 
 
 def read_split(source, split):

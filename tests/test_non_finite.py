@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from folders import write_image_folder
 
+from keras_hebb import cli, experiment
 from keras_hebb.callbacks import NonFiniteTrainingError, StopOnNonFinite
 from keras_hebb.experiment import build_network, read_history, train_network
 from keras_hebb.presets import get_preset
@@ -86,3 +87,15 @@ def test_nan_in_training_keeps_last_good_backup_and_writes_no_model(tmp_path):
     model = build_network("baseline_vgg", SMOKE)
     model.load_weights(backup / "latest.weights.h5")
     assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_cli_exits_with_an_error_naming_the_backup(tmp_path, monkeypatch):
+    def diverging(*args, **kwargs):
+        raise NonFiniteTrainingError("training stopped at batch 7 of epoch 3")
+
+    monkeypatch.setattr(experiment, "train_network", diverging)
+    arguments = ["train", "--network", "hah_vgg", "--preset", "smoke"]
+    with pytest.raises(SystemExit) as stop:
+        cli.main([*arguments, "--data", str(tmp_path), "--output", str(tmp_path)])
+    assert str(stop.value).startswith("keras-hebb: error: training stopped at batch 7")
+    assert f"last good epoch is kept in {tmp_path / 'backup'}" in str(stop.value)
