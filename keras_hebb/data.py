@@ -15,6 +15,7 @@ pixels in [0, 1], labels in [0, 10)).
 """
 
 import pathlib
+import random
 
 import tensorflow as tf
 import tensorflow_datasets as tfds
@@ -92,30 +93,35 @@ def check_image_folder(root):
 def list_images(root, split):
     """Paths and label ids of the images of one split of a class-folder copy.
 
-    Files whose suffix is not one of `IMAGE_SUFFIXES` are skipped; their
-    count is logged. A class folder without images is an error.
+    The order is the fixed pseudo-random one of tfds' `ImageFolder` (files
+    sorted by class then name, shuffled by `random.Random(split)`), so that
+    `limit` takes a mix of classes and runs read the images in the same
+    order as before. Files whose suffix is not one of `IMAGE_SUFFIXES` are
+    skipped; their count is logged. A class folder without images is an
+    error.
 
     Returns:
-        `(paths, labels)`: lists of str and int, sorted by class then name.
+        `(paths, labels)`: lists of str and int.
     """
-    paths, labels, skipped = [], [], []
+    examples, skipped = [], []
     for label, name in enumerate(check_image_folder(root)):
         folder = pathlib.Path(root) / split / name
-        files = sorted(p for p in folder.iterdir() if p.is_file())
+        files = sorted((p for p in folder.iterdir() if p.is_file()), key=str)
         images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
         if not images:
             raise DataSourceError(
                 f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)} files)."
             )
         skipped += [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
-        paths += [str(p) for p in images]
-        labels += [label] * len(images)
+        examples += [(str(p), label) for p in images]
     if skipped:
         say(
             f"{pathlib.Path(root) / split}: skipped {len(skipped)} files that are "
             f"not {'/'.join(IMAGE_SUFFIXES)} images, e.g. {skipped[0]}"
         )
-    return paths, labels
+    random.Random(split).shuffle(examples)
+    paths, labels = zip(*examples)
+    return list(paths), list(labels)
 
 
 def read_pixels(path):

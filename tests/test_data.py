@@ -55,6 +55,14 @@ def test_shuffled_train_batches_and_limit(folder):
     assert batches[0][0].shape == (8, 32, 32, 3)
 
 
+def test_limit_takes_a_fixed_mix_of_classes(folder):
+    _, first = data.as_arrays(data.cifar10(folder, "test", 8, limit=8))
+    _, again = data.as_arrays(data.cifar10(folder, "test", 8, limit=8))
+    # Not class by class (a limit would then take the first classes only).
+    assert first.tolist() != sorted(first.tolist()) and len(set(first.tolist())) >= 4
+    np.testing.assert_array_equal(first, again)
+
+
 def test_missing_split_names_what_to_pass(tmp_path):
     (tmp_path / "train" / "cat").mkdir(parents=True)
     with pytest.raises(data.DataSourceError, match="test/<class>"):
