@@ -7,7 +7,7 @@ from folders import write_image_folder
 
 from keras_hebb import cli, experiment
 from keras_hebb.callbacks import NonFiniteTrainingError, StopOnNonFinite
-from keras_hebb.experiment import build_network, read_history, train_network
+from keras_hebb.experiment import NETWORKS, read_history, train_network
 from keras_hebb.presets import get_preset
 
 SMOKE = get_preset("smoke")
@@ -84,7 +84,7 @@ def test_nan_in_training_keeps_last_good_backup_and_writes_no_model(tmp_path):
     backup = out / "backup" / "baseline_vgg"
     # Epoch 1 (index 0) done: a rerun resumes at the second epoch (index 1).
     assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 1
-    model = build_network("baseline_vgg", SMOKE)
+    model = NETWORKS["baseline_vgg"](depth=SMOKE.depth, width=SMOKE.width)
     model.load_weights(backup / "latest.weights.h5")
     assert all(np.isfinite(w).all() for w in model.get_weights())
 
