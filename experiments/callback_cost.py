@@ -16,6 +16,7 @@ import keras
 from keras_hebb.callbacks import AttackEvaluation, NoiseEvaluation, SparsityEvaluation
 from keras_hebb.data import as_arrays, cifar10
 from keras_hebb.robustness import PGD
+from keras_hebb.saving import load_model
 
 
 def parse_args(argv=None):
@@ -46,7 +47,7 @@ def seconds(function):
 
 def main(argv=None):
     args = parse_args(argv)
-    model = keras.saving.load_model(args.model)
+    model = load_model(args.model)
     model.compile(
         keras.optimizers.Adam(1e-3),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),

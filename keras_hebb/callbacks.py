@@ -1,6 +1,7 @@
-"""Keras callbacks that add robustness and sparsity figures to the training logs.
+"""Keras callbacks: robustness and sparsity figures in the logs, stop on NaN.
 
-Each one runs every `every` epochs on a fixed held-out batch, writes its
+`StopOnNonFinite` ends training at the first non-finite loss or metric.
+The other callbacks each run every `every` epochs on a fixed held-out batch, writes its
 figures into the epoch's `logs` (so they land in `history`, TensorBoard,
 CSV logs and the progress bar; other callbacks must come after it in the
 list to see them), and records its own cost in `seconds` per run.
@@ -14,14 +15,17 @@ import numpy as np
 from keras_hebb.metrics import activation_sparsity
 from keras_hebb.robustness.attacks import attack_accuracy
 from keras_hebb.robustness.noise import noisy_accuracy
+from keras_hebb.validation import InvalidInputError, check_images, check_model_inputs
 
 
 class PeriodicEvaluation(keras.callbacks.Callback):
     """Base class: calls `evaluate()` every `every` epochs and logs its figures.
 
     Args:
-        images: float32 array `(n, height, width, channels)` in [0, 1].
-        labels: int array `(n,)`.
+        images: float32 array `(n, height, width, channels)` in [0, 1]
+            (checked by `keras_hebb.validation`, here and against the model
+            when training starts).
+        labels: int array `(n,)` in `[0, num_classes)`.
         every: run after every `every`-th epoch (and the last).
     """
 
@@ -29,20 +33,22 @@ class PeriodicEvaluation(keras.callbacks.Callback):
         super().__init__()
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"`every` must be a positive int. Received: {every!r}")
-        images = np.asarray(images, "float32")
-        labels = np.asarray(labels)
-        if images.ndim != 4 or len(images) != len(labels) or len(images) == 0:
-            raise ValueError(
-                "`images` must be a non-empty (n, height, width, channels) array "
-                f"with one label each. Received {images.shape} and {labels.shape}."
+        self.images = check_images(images)
+        self.labels = np.asarray(labels)
+        if len(self.labels) != len(self.images):
+            raise InvalidInputError(
+                f"`labels` must hold one label each: {len(self.labels)} labels for "
+                f"{len(self.images)} images."
             )
-        self.images = images
-        self.labels = labels
         self.every = every
         self.seconds = []
 
     def evaluate(self):
         raise NotImplementedError
+
+    def set_model(self, model):
+        super().set_model(model)
+        check_model_inputs(model, self.images, self.labels)
 
     def on_epoch_end(self, epoch, logs=None):
         last = epoch + 1 == self.params.get("epochs")
@@ -118,7 +124,6 @@ class SparsityEvaluation(PeriodicEvaluation):
     """
 
     def __init__(self, images, every=1, ratio=0.1):
-        images = np.asarray(images, "float32")
         super().__init__(images, np.zeros(len(images), "int32"), every)
         self.ratio = ratio
 
@@ -129,3 +134,55 @@ class SparsityEvaluation(PeriodicEvaluation):
             figures[f"sparsity_{conv}_nonzero"] = values["nonzero"]
             figures[f"sparsity_{conv}_top_to_rest"] = values["top_to_rest"]
         return figures
+
+
+class NonFiniteTrainingError(RuntimeError):
+    """Raised by `StopOnNonFinite` when a loss or metric becomes NaN or inf."""
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training at the first NaN/inf loss or metric, naming epoch and batch.
+
+    Unlike `keras.callbacks.TerminateOnNaN`, which lets `fit` end normally,
+    this raises `NonFiniteTrainingError` from inside `fit`, so that
+    `on_epoch_end` and `on_train_end` never run with the bad weights: a
+    `BackupAndRestore` backup keeps the last good epoch (put this callback
+    before it in the list, so that a non-finite validation figure is caught
+    before the backup is written) and no code after `fit` saves the model.
+    Epochs and batches are counted from 1, as the progress bar counts them;
+    with `steps_per_execution > 1` the batch is the last of its execution.
+
+    Example:
+
+    >>> model.fit(x, y, epochs=10, callbacks=[StopOnNonFinite(), backup])
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.check(logs, f"batch {batch + 1} of epoch {self.epoch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.check(logs, f"the end of epoch {epoch + 1} (validation)")
+
+    def check(self, logs, when):
+        """Raises NonFiniteTrainingError if any figure in `logs` is NaN or inf."""
+        bad = {
+            name: value
+            for name, value in (logs or {}).items()
+            if np.asarray(value).dtype.kind in "fc" and not np.all(np.isfinite(value))
+        }
+        if bad:
+            epochs = self.params.get("epochs")
+            raise NonFiniteTrainingError(
+                f"training stopped at {when} (of {epochs} epochs): "
+                + ", ".join(f"{name} is {value}" for name, value in bad.items())
+                + ". No callback after this one saw the end of this epoch (a "
+                "BackupAndRestore after it keeps the last good epoch); lower the "
+                "learning rate or check the data."
+            )

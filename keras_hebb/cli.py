@@ -99,11 +99,12 @@ def main(argv=None):
     if getattr(args, "data", "tfds") != "tfds" and not pathlib.Path(args.data).is_dir():
         sys.exit(f"keras-hebb: error: --data {args.data} is not a folder. {DATA_HELP}")
     # Imported here so that --help and argument errors answer at once.
-    import keras
-
     from keras_hebb import experiment
+    from keras_hebb.callbacks import NonFiniteTrainingError
     from keras_hebb.data import DataSourceError, as_arrays, cifar10
     from keras_hebb.presets import get_preset
+    from keras_hebb.saving import ModelFileError, load_model
+    from keras_hebb.validation import InvalidInputError
 
     try:
         if args.command == "run":
@@ -115,7 +116,7 @@ def main(argv=None):
             )
         elif args.command == "evaluate":
             preset = get_preset(args.preset)
-            model = keras.saving.load_model(args.model)
+            model = load_model(args.model)
             images, labels = as_arrays(
                 cifar10(args.data, "test", 500, limit=preset.test_limit)
             )
@@ -126,7 +127,7 @@ def main(argv=None):
             else:
                 args.output.write_text(text)
         elif args.command == "export":
-            keras.saving.load_model(args.model).export(str(args.output))
+            load_model(args.model).export(str(args.output))
         elif args.command == "robustness":
             experiment.run_robustness(get_preset(args.preset), args.data, args.output)
         elif args.command == "report":
@@ -135,8 +136,13 @@ def main(argv=None):
             write_report(
                 json.loads((args.output / "results.json").read_text()), args.output
             )
-    except DataSourceError as error:
+    except (DataSourceError, InvalidInputError, ModelFileError) as error:
         sys.exit(f"keras-hebb: error: {error}")
+    except NonFiniteTrainingError as error:
+        sys.exit(
+            f"keras-hebb: error: {error} The last good epoch is kept in "
+            f"{args.output / 'backup'}; rerunning the command resumes from it."
+        )
 
 
 if __name__ == "__main__":

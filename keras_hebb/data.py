@@ -1,15 +1,27 @@
 """CIFAR-10 input pipelines from tensorflow-datasets or a class-folder copy.
 
 Both sources give `(image, label)` with images as float32 NHWC pixels in
-[0, 1] and int32 labels. Images are decoded once and cached in memory as
-uint8; training batches are shuffled and augmented on the fly (zero-pad 4 and
-random 32x32 crop, random horizontal flip) in parallel, then prefetched.
+[0, 1] and int32 labels. Images are decoded once, before training, and cached
+in memory as uint8; training batches are shuffled and augmented on the fly
+(zero-pad 4 and random 32x32 crop, random horizontal flip) in parallel, then
+prefetched.
+
+Bad input stops the pipeline before training with a `DataSourceError` naming
+the folder or file: a missing split or class folder, a class folder without
+images, an image that cannot be decoded or is not 32x32 RGB. Files that are
+not .png/.jpg/.jpeg images are skipped, and their count is logged. Every
+batch is also checked in-graph (`validation.assert_valid_batch`: finite
+pixels in [0, 1], labels in [0, 10)).
 """
 
 import pathlib
+import random
 
 import tensorflow as tf
 import tensorflow_datasets as tfds
+
+from keras_hebb.progress import say
+from keras_hebb.validation import assert_valid_batch
 
 CIFAR10_CLASSES = (
     "airplane",
@@ -25,6 +37,7 @@ CIFAR10_CLASSES = (
 )
 IMAGE_SHAPE = (32, 32, 3)
 SPLITS = ("train", "test")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 TFDS = "tfds"
 
 
@@ -32,37 +45,150 @@ class DataSourceError(RuntimeError):
     """Raised when CIFAR-10 cannot be read from the requested source."""
 
 
+FOLDER_LAYOUT = (
+    "An image folder must hold train/<class>/*.{png,jpg} and "
+    "test/<class>/*.{png,jpg} with one folder per CIFAR-10 class; for example "
+    "the offline copy ../shared/data/cifar10-jpeg."
+)
+
+
+def class_folders(split_dir):
+    """Names of the sub-folders of `split_dir` (empty if it is not a folder)."""
+    if not split_dir.is_dir():
+        return set()
+    return {p.name for p in split_dir.iterdir() if p.is_dir()}
+
+
 def check_image_folder(root):
-    """Raises DataSourceError unless `root` holds train/ and test/ class folders."""
+    """Raises DataSourceError unless `root` holds train/ and test/ CIFAR-10 class folders.
+
+    Each split must hold exactly the folders named in `CIFAR10_CLASSES`
+    (their sorted order gives the label ids). Returns the class names.
+    """
     root = pathlib.Path(root)
-    for split in SPLITS:
-        split_dir = root / split
-        classes = (
-            sorted(p.name for p in split_dir.iterdir()) if split_dir.is_dir() else []
-        )
+    if not root.is_dir():
+        raise DataSourceError(f"{root} is not a folder. {FOLDER_LAYOUT}")
+    found = {split: class_folders(root / split) for split in SPLITS}
+    for split, classes in found.items():
         if not classes:
             raise DataSourceError(
-                f"{split_dir} is not a folder of class folders. An image folder "
-                "must hold train/<class>/*.{png,jpg} and test/<class>/*.{png,jpg}; "
-                "for example the offline copy ../shared/data/cifar10-jpeg."
+                f"{root / split} is not a folder of class folders. {FOLDER_LAYOUT}"
             )
-    train_classes = sorted(p.name for p in (root / "train").iterdir())
-    test_classes = sorted(p.name for p in (root / "test").iterdir())
-    if train_classes != test_classes:
-        raise DataSourceError(
-            f"{root}: train and test class folders differ: {train_classes} against "
-            f"{test_classes}."
+    for split, classes in found.items():
+        missing = sorted(set(CIFAR10_CLASSES) - classes)
+        unknown = sorted(classes - set(CIFAR10_CLASSES))
+        if missing or unknown:
+            problems = [
+                f"{what} class folders {names}"
+                for what, names in (("lacks", missing), ("has unknown", unknown))
+                if names
+            ]
+            raise DataSourceError(
+                f"{root / split} {' and '.join(problems)}; CIFAR-10 needs exactly "
+                f"{list(CIFAR10_CLASSES)}."
+            )
+    return sorted(CIFAR10_CLASSES)
+
+
+def list_images(root, split):
+    """Paths and label ids of the images of one split of a class-folder copy.
+
+    The order is the fixed pseudo-random one of tfds' `ImageFolder` (files
+    sorted by class then name, shuffled by `random.Random(split)`), so that
+    `limit` takes a mix of classes and runs read the images in the same
+    order as before. Files whose suffix is not one of `IMAGE_SUFFIXES` are
+    skipped; their count is logged. A class folder without images is an
+    error.
+
+    Returns:
+        `(paths, labels)`: lists of str and int.
+    """
+    examples, skipped = [], []
+    for label, name in enumerate(check_image_folder(root)):
+        folder = pathlib.Path(root) / split / name
+        files = sorted((p for p in folder.iterdir() if p.is_file()), key=str)
+        images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+        if not images:
+            raise DataSourceError(
+                f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)} files)."
+            )
+        skipped += [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+        examples += [(str(p), label) for p in images]
+    if skipped:
+        say(
+            f"{pathlib.Path(root) / split}: skipped {len(skipped)} files that are "
+            f"not {'/'.join(IMAGE_SUFFIXES)} images, e.g. {skipped[0]}"
         )
-    return train_classes
+    random.Random(split).shuffle(examples)
+    paths, labels = zip(*examples)
+    return list(paths), list(labels)
+
+
+def read_pixels(path):
+    """The decoded pixels of a PNG or JPEG file, in its own shape and channels."""
+    # tf.io: Keras has no image-decoding op.
+    return tf.io.decode_image(
+        tf.io.read_file(path), channels=0, expand_animations=False
+    )
+
+
+def decode_image(path):
+    """The uint8 `(32, 32, 3)` pixels of a PNG or JPEG file (a string tensor).
+
+    Fails with `InvalidArgumentError` on a file that cannot be decoded or
+    has another shape; `check_decoded` names that file.
+    """
+    return tf.ensure_shape(read_pixels(path), IMAGE_SHAPE)
+
+
+def describe_bad_image(path):
+    """Why one image file fails `decode_image` (decoded eagerly, one file)."""
+    try:
+        image = read_pixels(path)
+    except tf.errors.OpError as error:
+        return f"{path} cannot be decoded as an image: {error.message}"
+    return (
+        f"{path} has shape {tuple(image.shape)}; CIFAR-10 images are "
+        f"{IMAGE_SHAPE} (32x32 RGB)."
+    )
+
+
+def check_decoded(dataset, paths=None, chunk=1000):
+    """Reads `dataset` once (filling its cache), or raises DataSourceError.
+
+    Run before training so that an undecodable or wrongly sized image stops
+    the run at once, naming the file (`paths`, in dataset order), instead of
+    failing an epoch later. On the `.cache()`d dataset this pass is the
+    decoding the first epoch would do anyway.
+    """
+    done = 0
+    try:
+        for images, _ in dataset.batch(chunk):
+            done += len(images)
+    except tf.errors.OpError as error:
+        if paths is None:
+            raise DataSourceError(
+                f"image {done} to {done + chunk} of the dataset is unreadable: "
+                f"{error.message}"
+            ) from error
+        for path in paths[done : done + chunk]:
+            try:
+                decode_image(path)
+            except tf.errors.OpError:
+                raise DataSourceError(describe_bad_image(path)) from error
+        raise DataSourceError(error.message) from error
 
 
 def read_split(source, split):
-    """Undecoded-size dataset of (uint8 image, int label) and its class names.
+    """Undecoded-size dataset of (uint8 image, int label) and its image paths.
 
     Args:
         source: "tfds" for `tfds.load("cifar10")`, or the path of a folder
             laid out as `{train,test}/<class>/*.{png,jpg}`.
         split: "train" or "test".
+
+    Returns:
+        `(dataset, paths)`; `paths` (in dataset order) is `None` for tfds.
     """
     if split not in SPLITS:
         raise ValueError(f"`split` must be one of {SPLITS}. Received: {split!r}")
@@ -76,12 +202,13 @@ def read_split(source, split):
                 "laid out as train/<class>/*.jpg and test/<class>/*.jpg instead, "
                 "e.g. --data ../shared/data/cifar10-jpeg."
             ) from error
-        return dataset, list(CIFAR10_CLASSES)
-    classes = check_image_folder(source)
-    # ImageFolder reads the class-folder layout with class ids in sorted order.
-    builder = tfds.folder_dataset.ImageFolder(str(source), shape=IMAGE_SHAPE)
-    dataset = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)
-    return dataset, classes
+        return dataset, None
+    paths, labels = list_images(source, split)
+    dataset = tf.data.Dataset.from_tensor_slices((paths, labels)).map(
+        lambda path, label: (decode_image(path), label),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    return dataset, paths
 
 
 def to_unit_range(image, label):
@@ -131,10 +258,11 @@ def cifar10(
     training = split == "train"
     augment_images = training if augment_images is None else augment_images
     shuffle = training if shuffle is None else shuffle
-    dataset, _ = read_split(source, split)
+    dataset, paths = read_split(source, split)
     if limit is not None:
         dataset = dataset.take(limit)
     dataset = dataset.cache()
+    check_decoded(dataset, paths)
     if shuffle:
         dataset = dataset.shuffle(50_000, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.map(to_unit_range, num_parallel_calls=tf.data.AUTOTUNE)
@@ -146,7 +274,11 @@ def cifar10(
             lambda example, pair: augment(*example, pair),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size).map(
+        lambda images, labels: assert_valid_batch(images, labels, len(CIFAR10_CLASSES)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def as_arrays(dataset):

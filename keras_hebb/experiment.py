@@ -15,11 +15,13 @@ import numpy as np
 
 import keras_hebb
 from keras_hebb import data as data_module
+from keras_hebb.callbacks import StopOnNonFinite
 from keras_hebb.metrics import activation_histogram, activation_sparsity
 from keras_hebb.models import baseline_vgg, hah_vgg
 from keras_hebb.progress import say
 from keras_hebb.robustness.attacks import pgd_accuracy
 from keras_hebb.robustness.noise import accuracy, conv_input_snr, noise_sweep
+from keras_hebb.saving import load_model
 
 NETWORKS = {"baseline_vgg": baseline_vgg, "hah_vgg": hah_vgg}
 HISTOGRAM_CONV = "conv2"
@@ -50,8 +52,11 @@ def build_network(name, preset):
 def train_network(name, preset, source, output, callbacks=()):
     """Trains one network, resuming an interrupted run; returns (model, seconds).
 
-    `callbacks` are passed to `fit` after the project's own (backup, learning
-    rate schedule, CSV and TensorBoard logs, stop on NaN).
+    `callbacks` are passed to `fit` after the project's own (stop on NaN,
+    backup, learning rate schedule, CSV and TensorBoard logs). A NaN or inf
+    loss or metric raises `keras_hebb.callbacks.NonFiniteTrainingError`
+    naming the epoch and batch; the backup of the last good epoch is kept
+    and no final model is written.
 
     Writes `<output>/<name>.keras`, `<output>/<name>_history.csv`,
     TensorBoard logs under `<output>/tensorboard/<name>` and a per-epoch
@@ -60,18 +65,18 @@ def train_network(name, preset, source, output, callbacks=()):
     final_path = output / f"{name}.keras"
     if final_path.exists():
         say(f"{name}: found {final_path}, not retraining")
-        return keras.saving.load_model(final_path), None
+        return load_model(final_path), None
     train = data_module.cifar10(
         source, "train", preset.batch_size, limit=preset.train_limit, seed=preset.seed
     )
     validation = data_module.cifar10(source, "test", 100, limit=preset.validation_limit)
     model = build_network(name, preset)
     callbacks = [
+        StopOnNonFinite(),
         keras.callbacks.BackupAndRestore(str(output / "backup" / name)),
         keras.callbacks.LearningRateScheduler(step_schedule(preset)),
         keras.callbacks.CSVLogger(str(output / f"{name}_history.csv"), append=True),
         keras.callbacks.TensorBoard(str(output / "tensorboard" / name)),
-        keras.callbacks.TerminateOnNaN(),
         *callbacks,
     ]
     say(
@@ -241,9 +246,7 @@ def run_robustness(preset, source, output):
     from keras_hebb.robustness.evaluation import robustness_evaluation
 
     output = pathlib.Path(output)
-    models = {
-        name: keras.saving.load_model(output / f"{name}.keras") for name in NETWORKS
-    }
+    models = {name: load_model(output / f"{name}.keras") for name in NETWORKS}
     images, labels = data_module.as_arrays(
         data_module.cifar10(source, "test", 500, limit=preset.robust_examples)
     )

@@ -36,7 +36,7 @@ def test_callbacks_write_their_keys_into_history(rng):
     [
         (lambda x, y: NoiseEvaluation(x, y, every=0), "every"),
         (lambda x, y: NoiseEvaluation(x, y[:2]), "one label each"),
-        (lambda x, y: AttackEvaluation(PGD(0.1), x[0], y), "one label each"),
+        (lambda x, y: AttackEvaluation(PGD(0.1), x[0], y), "rank 4"),
     ],
 )
 def test_bad_arguments_raise(rng, make, message):

@@ -56,3 +56,12 @@ def test_missing_model_file_is_refused(tmp_path):
 def test_report_rewrites_results_md_from_results_json(tmp_path):
     result = run("report", "--output", str(tmp_path))
     assert result.returncode != 0 and "results.json does not exist" in result.stderr
+
+
+def test_corrupted_model_file_is_named(tmp_path):
+    garbage = tmp_path / "garbage.keras"
+    garbage.write_bytes(b"\x00\x01 not a zip archive" * 64)
+    result = run("export", "--model", str(garbage), "--output", str(tmp_path / "x"))
+    assert result.returncode == 1
+    assert f"{garbage} is not a .keras model file" in result.stderr
+    assert not (tmp_path / "x").exists()

@@ -1,8 +1,12 @@
+import shutil
+
 import numpy as np
 import pytest
+import tensorflow as tf
 from folders import class_level, write_image_folder
+from PIL import Image
 
-from keras_hebb import data
+from keras_hebb import data, validation
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +55,97 @@ def test_shuffled_train_batches_and_limit(folder):
     assert batches[0][0].shape == (8, 32, 32, 3)
 
 
+def test_limit_takes_a_fixed_mix_of_classes(folder):
+    _, first = data.as_arrays(data.cifar10(folder, "test", 8, limit=8))
+    _, again = data.as_arrays(data.cifar10(folder, "test", 8, limit=8))
+    # Not class by class (a limit would then take the first classes only).
+    assert first.tolist() != sorted(first.tolist()) and len(set(first.tolist())) >= 4
+    np.testing.assert_array_equal(first, again)
+
+
 def test_missing_split_names_what_to_pass(tmp_path):
     (tmp_path / "train" / "cat").mkdir(parents=True)
     with pytest.raises(data.DataSourceError, match="test/<class>"):
         data.cifar10(tmp_path, "train")
 
 
-def test_mismatched_classes_are_reported(tmp_path):
-    (tmp_path / "train" / "cat").mkdir(parents=True)
-    (tmp_path / "test" / "dog").mkdir(parents=True)
-    with pytest.raises(data.DataSourceError, match="class folders differ"):
+def test_empty_data_folder_is_refused(tmp_path):
+    with pytest.raises(data.DataSourceError, match="train is not a folder of class"):
         data.cifar10(tmp_path, "test")
+
+
+def test_missing_and_unknown_class_folders_are_named(tmp_path):
+    folder = write_image_folder(tmp_path, train_per_class=1, test_per_class=1)
+    shutil.rmtree(folder / "test" / "frog")
+    (folder / "test" / "kangaroo").mkdir()
+    with pytest.raises(
+        data.DataSourceError,
+        match=r"test lacks class folders \['frog'\] and has unknown class folders "
+        r"\['kangaroo'\]",
+    ):
+        data.cifar10(folder, "train")
+
+
+@pytest.fixture
+def small_folder(tmp_path):
+    return write_image_folder(tmp_path, train_per_class=2, test_per_class=1)
+
+
+def test_class_folder_without_images_is_named(small_folder):
+    for image in (small_folder / "train" / "ship").iterdir():
+        image.unlink()
+    with pytest.raises(data.DataSourceError, match=r"train/ship holds no images"):
+        data.cifar10(small_folder, "train")
+
+
+@pytest.mark.parametrize(
+    "pixels, message",
+    [
+        (np.zeros((28, 32, 3), np.uint8), r"has shape \(28, 32, 3\); CIFAR-10"),
+        (np.zeros((32, 32), np.uint8), r"has shape \(32, 32, 1\)"),
+        (None, "cannot be decoded"),
+    ],
+)
+def test_bad_image_file_is_named_before_training(small_folder, pixels, message):
+    bad = small_folder / "test" / "dog" / "bad.png"
+    if pixels is None:
+        bad.write_bytes(b"\x89PNG but then garbage")
+    else:
+        Image.fromarray(pixels).save(bad)
+    with pytest.raises(data.DataSourceError, match=f"{bad}.*{message}"):
+        data.cifar10(small_folder, "test")
+
+
+def test_truncated_image_file_is_named(small_folder):
+    image = small_folder / "train" / "cat" / "0000.png"
+    image.write_bytes(image.read_bytes()[:200])
+    with pytest.raises(data.DataSourceError, match=f"{image} cannot be decoded"):
+        data.cifar10(small_folder, "train")
+
+
+def test_other_files_are_skipped_and_counted(small_folder, capsys):
+    (small_folder / "train" / "cat" / "notes.txt").write_text("not an image")
+    (small_folder / "train" / "dog" / "Thumbs.db").write_bytes(b"\0")
+    images, _ = data.as_arrays(data.cifar10(small_folder, "train", 50))
+    assert len(images) == 20
+    assert "skipped 2 files" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "images, labels, message",
+    [
+        (np.full((2, 4, 4, 3), np.nan, "float32"), [0, 1], "NaN or inf"),
+        (np.full((2, 4, 4, 3), 255.0, "float32"), [0, 1], "maximum"),
+        (np.zeros((2, 4, 4, 3), "float32"), [0, 10], "num_classes=10"),
+        (np.zeros((2, 4, 4, 3), "float32"), [-1, 0], "negative label"),
+    ],
+)
+def test_batch_check_stops_the_pipeline(images, labels, message):
+    dataset = tf.data.Dataset.from_tensors((images, np.int32(labels))).map(
+        lambda x, y: validation.assert_valid_batch(x, y, 10)
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        list(dataset)
 
 
 def test_tfds_failure_says_what_to_pass(monkeypatch):

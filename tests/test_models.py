@@ -8,6 +8,7 @@ import pytest
 
 import keras_hebb
 from keras_hebb.models import HaHModel, baseline_vgg, hah_vgg
+from keras_hebb.saving import load_model
 
 TINY = {"depth": 11, "width": 0.125, "num_classes": 2}
 HAH_METRICS = (
@@ -96,7 +97,7 @@ def test_keras_file_round_trip_predicts_identically(rng, tmp_path):
     model = compiled(hah_vgg(**TINY), False)
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     model.save(tmp_path / "model.keras")
-    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    loaded = load_model(tmp_path / "model.keras")
     assert isinstance(loaded, HaHModel)
     np.testing.assert_array_equal(
         loaded.predict(x, verbose=0), model.predict(x, verbose=0)

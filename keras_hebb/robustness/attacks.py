@@ -22,6 +22,7 @@ from cleverhans.tf2.attacks.projected_gradient_descent import (
 
 from keras_hebb.progress import say
 from keras_hebb.robustness.bpda import straight_through_model
+from keras_hebb.validation import check_model_inputs
 
 NORMS = {"linf": np.inf, "l2": 2}
 
@@ -95,13 +96,7 @@ class Attack:
 
     def generate(self, model, images, labels):
         """Adversarial versions of `images` (float32 NHWC in [0, 1]) for `model`."""
-        images = np.asarray(images, dtype="float32")
-        labels = np.asarray(labels)
-        if images.ndim != 4 or len(images) != len(labels):
-            raise ValueError(
-                "`images` must be (n, height, width, channels) with one label each. "
-                f"Received images {images.shape} and labels {labels.shape}."
-            )
+        images, labels = check_model_inputs(model, images, labels)
         batches = [
             self.attack_batch(
                 model, images[i : i + self.batch_size], labels[i : i + self.batch_size]
@@ -295,7 +290,7 @@ def worst_case_accuracy(model, attacks, images, labels, verbose=True):
         dict with "clean", "per_attack" (name -> accuracy), "seconds" (name ->
         the attack's wall time) and "worst_case".
     """
-    labels = np.asarray(labels)
+    images, labels = check_model_inputs(model, images, labels)
     robust = predictions(model, images) == labels
     result = {"clean": float(robust.mean()), "per_attack": {}, "seconds": {}}
     for attack in attacks:

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from keras_hebb.probes import conv_layers, conv_name, probe
+from keras_hebb.validation import check_model_inputs
 
 NOISE_KINDS = ("gaussian", "uniform")
 
@@ -26,6 +27,7 @@ def add_noise(images, std, kind, rng):
 
 def accuracy(model, images, labels, batch_size=500):
     """Top-1 accuracy of a logits model on NumPy images and labels."""
+    images, labels = check_model_inputs(model, images, labels)
     logits = model.predict(images, batch_size=batch_size, verbose=0)
     return float(np.mean(np.argmax(logits, axis=-1) == labels))
 
@@ -47,6 +49,7 @@ def noisy_accuracy(
     """
     if std < 0:
         raise ValueError(f"`std` must be non-negative. Received: std={std}")
+    images, labels = check_model_inputs(model, images, labels)
     rng = np.random.default_rng(seed)
     return float(
         np.mean(
@@ -79,6 +82,7 @@ def conv_input_snr(model, images, std, seed=2022, batch_size=500):
     Returns:
         dict conv name -> SNR in dB, in network order.
     """
+    images, _ = check_model_inputs(model, images)
     convs = conv_layers(model)
     reader = probe(model, {conv_name(layer): layer.input for layer in convs})
     noisy = add_noise(images, std, "gaussian", np.random.default_rng(seed))
