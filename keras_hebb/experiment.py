@@ -149,6 +149,7 @@ def train_network(name, preset, source, output, callbacks=(), strategy=None):
                 *callbacks,
                 checkpoint,
             ],
+            shuffle=False,
             verbose=1,
         )
     seconds = time.perf_counter() - start
