@@ -58,7 +58,9 @@ def one_step(build, strategy):
     arrays = {f"log/{k}": np.float64(v[0]) for k, v in logs.items()}
     arrays.update({f"before/{i}": w for i, w in enumerate(before)})
     arrays.update({f"after/{i}": w for i, w in enumerate(after)})
-    arrays.update({f"state/{i}": w.numpy() for i, w in enumerate(model.non_trainable_weights)})
+    arrays.update(
+        {f"state/{i}": w.numpy() for i, w in enumerate(model.non_trainable_weights)}
+    )
     return arrays
 
 

@@ -34,7 +34,9 @@ def test_bad_preset_is_refused():
 
 
 def test_bad_strategy_is_refused():
-    result = run("train", "--network", "hah_vgg", "--distribute", "tpu", "--output", "x")
+    result = run(
+        "train", "--network", "hah_vgg", "--distribute", "tpu", "--output", "x"
+    )
     assert result.returncode == 2
     assert "invalid choice: 'tpu'" in result.stderr and "multi_worker" in result.stderr
 

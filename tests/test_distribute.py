@@ -53,9 +53,16 @@ def steps(tmp_path_factory):
     workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
     processes = [start("mirrored", root / "mirrored.npz")]
     for index in range(2):
-        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        tf_config = {
+            "cluster": {"worker": workers},
+            "task": {"type": "worker", "index": index},
+        }
         processes.append(
-            start("multi_worker", root / f"worker{index}.npz", TF_CONFIG=json.dumps(tf_config))
+            start(
+                "multi_worker",
+                root / f"worker{index}.npz",
+                TF_CONFIG=json.dumps(tf_config),
+            )
         )
     for process in processes:
         finish(process)
@@ -77,10 +84,16 @@ def assert_same_step(one, many, network, strategy):
     ]
     for key in afters:
         np.testing.assert_allclose(
-            many[key.replace(reference, prefix)], one[key], rtol=1e-4, atol=2e-5, err_msg=key
+            many[key.replace(reference, prefix)],
+            one[key],
+            rtol=1e-4,
+            atol=2e-5,
+            err_msg=key,
         )
     logs = sorted(k.rsplit("/", 1)[1] for k in one if k.startswith(f"{reference}/log/"))
-    assert logs == sorted(k.rsplit("/", 1)[1] for k in many if k.startswith(f"{prefix}/log/"))
+    assert logs == sorted(
+        k.rsplit("/", 1)[1] for k in many if k.startswith(f"{prefix}/log/")
+    )
     for name in logs:
         assert float(many[f"{prefix}/log/{name}"]) == pytest.approx(
             float(one[f"{reference}/log/{name}"]), rel=1e-4, abs=1e-6

@@ -130,8 +130,9 @@ def test_rerun_reuses_trained_models(smoke_run, capsys):
     for name in NETWORKS:
         assert again["networks"][name]["train_seconds"] is None
     # Evaluation seeds itself: the same figures, timings apart.
-    assert again["networks"]["hah_vgg"]["evaluation_seconds"] != (
-        first["networks"]["hah_vgg"]["evaluation_seconds"]
+    assert (
+        again["networks"]["hah_vgg"]["evaluation_seconds"]
+        != (first["networks"]["hah_vgg"]["evaluation_seconds"])
     )
     assert without_timings(json.loads(json.dumps(again))) == without_timings(
         json.loads(json.dumps(first))

@@ -93,7 +93,8 @@ def test_killed_run_resumes_to_the_uninterrupted_weights(runs):
     for a, b in zip(whole.weights, resumed.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
     histories = [
-        (root / run / f"{NETWORK}_history.csv").read_text() for run in ("whole", "killed")
+        (root / run / f"{NETWORK}_history.csv").read_text()
+        for run in ("whole", "killed")
     ]
     assert histories[0] == histories[1]
     assert [row.split(",")[0] for row in histories[0].splitlines()] == [
