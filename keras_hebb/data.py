@@ -233,6 +233,7 @@ def cifar10(
     shuffle=None,
     limit=None,
     seed=2022,
+    epochs=None,
 ):
     """A batched CIFAR-10 `tf.data.Dataset` of ([0, 1] images, int32 labels).
 
@@ -245,9 +246,21 @@ def cifar10(
         shuffle: shuffle every epoch; defaults to True for "train".
         limit: if set, only the first `limit` examples of the split.
         seed: seed of shuffling and augmentation.
+        epochs: None, or the epoch numbers (e.g. `range(3, 10)`) to yield one
+            after the other. Each epoch's shuffle and augmentation are then a
+            function of `(seed, epoch)` alone, so a run resumed at epoch 3
+            sees what an uninterrupted run saw; pass
+            `steps_per_epoch=dataset.cardinality() // len(epochs)` to `fit`.
+            With None, every iteration over the dataset draws a fresh epoch.
 
     Returns:
         A dataset of `((batch, 32, 32, 3) float32, (batch,) int32)`.
+
+    Example:
+
+    >>> train = cifar10(folder, "train", 128, epochs=range(first, 10))
+    >>> model.fit(train, epochs=10, initial_epoch=first,
+    ...           steps_per_epoch=int(train.cardinality()) // (10 - first))
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(
@@ -263,22 +276,55 @@ def cifar10(
         dataset = dataset.take(limit)
     dataset = dataset.cache()
     check_decoded(dataset, paths)
-    if shuffle:
-        dataset = dataset.shuffle(50_000, seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.map(to_unit_range, num_parallel_calls=tf.data.AUTOTUNE)
-    if augment_images:
-        seeds = tf.data.Dataset.random(
+
+    def one_epoch(epoch):
+        return batched_epoch(dataset, epoch, seed, batch_size, shuffle, augment_images)
+
+    if not (shuffle or augment_images):
+        return one_epoch(0).prefetch(tf.data.AUTOTUNE)
+    if epochs is None:
+        epoch_numbers = tf.data.Dataset.random(
             seed=seed, rerandomize_each_iteration=True
-        ).batch(2)
-        dataset = tf.data.Dataset.zip((dataset, seeds)).map(
+        ).take(1)
+        return epoch_numbers.flat_map(one_epoch).prefetch(tf.data.AUTOTUNE)
+    epochs = list(epochs)
+    epoch_numbers = tf.data.Dataset.from_tensor_slices(tf.constant(epochs, tf.int64))
+    steps = -(-int(dataset.cardinality()) // batch_size)
+    return (
+        epoch_numbers.flat_map(one_epoch)
+        .apply(tf.data.experimental.assert_cardinality(len(epochs) * steps))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def epoch_seeds(seed, epoch):
+    """The shuffle seed and the augmentation seed of epoch `epoch`, int64 scalars
+    that depend on `(seed, epoch)` alone."""
+    pair = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+    shuffle_seed, augment_seed = tf.unstack(
+        tf.random.experimental.stateless_split(pair, 2)
+    )
+    return shuffle_seed[0], augment_seed[0]
+
+
+def batched_epoch(examples, epoch, seed, batch_size, shuffle, augment_images):
+    """One epoch of `examples` (uint8 images): shuffled and augmented as
+    `epoch_seeds(seed, epoch)` say, in [0, 1], batched, each batch checked
+    (`assert_valid_batch`)."""
+    shuffle_seed, augment_seed = epoch_seeds(seed, epoch)
+    if shuffle:
+        examples = examples.shuffle(50_000, seed=shuffle_seed)
+    examples = examples.map(to_unit_range, num_parallel_calls=tf.data.AUTOTUNE)
+    if augment_images:
+        pairs = tf.data.Dataset.random(seed=augment_seed).batch(2)
+        examples = tf.data.Dataset.zip((examples, pairs)).map(
             lambda example, pair: augment(*example, pair),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
-    dataset = dataset.batch(batch_size).map(
+    return examples.batch(batch_size).map(
         lambda images, labels: assert_valid_batch(images, labels, len(CIFAR10_CLASSES)),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def as_arrays(dataset):

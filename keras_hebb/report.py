@@ -8,6 +8,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from keras_hebb.files import write_atomically, write_text  # noqa: E402
+
 NAMES = ("baseline_vgg", "hah_vgg")
 # A clean-accuracy drop of at most this much counts as "slight" (method.md 5a).
 SLIGHT = 0.02
@@ -199,7 +201,7 @@ def label_axis(axis, **labels):
 
 def save(fig, path):
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_atomically(path, lambda temporary: fig.savefig(temporary, dpi=110))
     plt.close(fig)
 
 
@@ -371,10 +373,11 @@ def write_report(record, output):
     output = pathlib.Path(output)
     robustness = output / "robustness.json"
     if robustness.is_file():
-        (output / "robustness.md").write_text(
-            robustness_markdown(json.loads(robustness.read_text()))
+        write_text(
+            output / "robustness.md",
+            robustness_markdown(json.loads(robustness.read_text())),
         )
-    (output / "results.md").write_text(results_markdown(record))
+    write_text(output / "results.md", results_markdown(record))
     plot_noise(record, output / PLOTS["noise"])
     plot_eps(record, output / PLOTS["eps"])
     plot_layers(record, output / PLOTS["layers"])

@@ -33,6 +33,14 @@ def test_bad_preset_is_refused():
     assert "invalid choice: 'huge'" in result.stderr
 
 
+def test_bad_strategy_is_refused():
+    result = run(
+        "train", "--network", "hah_vgg", "--distribute", "tpu", "--output", "x"
+    )
+    assert result.returncode == 2
+    assert "invalid choice: 'tpu'" in result.stderr and "multi_worker" in result.stderr
+
+
 def test_missing_data_folder_says_what_to_pass(tmp_path):
     result = run(
         "run",

@@ -170,3 +170,17 @@ def test_tfds_failure_says_what_to_pass(monkeypatch):
 def test_bad_arguments_raise(folder, kwargs, message):
     with pytest.raises(ValueError, match=message):
         data.cifar10(folder, **{"split": "train", **kwargs})
+
+
+def test_each_epoch_is_a_function_of_seed_and_epoch(folder):
+    def epochs(numbers):
+        dataset = data.cifar10(folder, "train", 40, epochs=numbers)
+        assert int(dataset.cardinality()) == len(numbers)
+        return [batch for batch in dataset.as_numpy_iterator()]
+
+    three = epochs(range(3))
+    resumed = epochs(range(2, 3))
+    np.testing.assert_array_equal(three[2][0], resumed[0][0])
+    np.testing.assert_array_equal(three[2][1], resumed[0][1])
+    assert not np.array_equal(three[0][1], three[1][1])
+    assert not np.array_equal(three[0][0], three[1][0])

@@ -1,3 +1,5 @@
+import threading
+
 from keras import ops
 
 
@@ -8,16 +10,24 @@ class ReportsStatistics:
     a training step that has just called the model reads them with
     `latest_statistics` in the same trace (as Keras reads `layer.losses`)
     and turns them into metrics. `statistic_names` lists the keys.
+    Statistics are kept per thread: `tf.distribute.MirroredStrategy` traces
+    each replica's step in a thread of its own, interleaved at every
+    cross-replica reduction, and each replica must read its own.
     """
 
     statistic_names = ()
 
+    def _statistics_of_thread(self):
+        if "_per_thread" not in self.__dict__:
+            self.__dict__["_per_thread"] = threading.local()
+        return self.__dict__["_per_thread"]
+
     def _record_statistics(self, **statistics):
-        self._latest_statistics = statistics
+        self._statistics_of_thread().latest = statistics
 
     def latest_statistics(self):
-        """Dict of the scalar tensors recorded by the latest call."""
-        return dict(getattr(self, "_latest_statistics", {}))
+        """Dict of the scalar tensors recorded by this thread's latest call."""
+        return dict(getattr(self._statistics_of_thread(), "latest", {}))
 
 
 def nonzero_fraction(x):

@@ -1,8 +1,53 @@
+import threading
+
 import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_hebb.distribute import spans_workers
 from keras_hebb.layers.reporting import ReportsStatistics
+
+
+class PerThreadList:
+    """The list-like store of `add_loss` losses that Keras keeps on each layer,
+    one list per thread.
+
+    `tf.distribute.MirroredStrategy` traces each replica's step in a thread of
+    its own and switches threads at every cross-replica reduction (such as a
+    synchronized BatchNormalization's), so with one shared list a replica
+    clears and reads the other replicas' HaH costs.
+    """
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def _list(self):
+        if not hasattr(self._local, "items"):
+            self._local.items = []
+        return self._local.items
+
+    def extend(self, items):
+        self._list().extend(items)
+
+    def clear(self):
+        self._list().clear()
+
+    def __getitem__(self, index):
+        return self._list()[index]
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __len__(self):
+        return len(self._list())
+
+
+def unscaled_for_replicas(loss):
+    """A replica's `loss` as the global batch's: Keras' `compute_loss` divides
+    it by the number of replicas in sync (1 outside a strategy)."""
+    # Keras has no public op for the number of replicas; tf.distribute has.
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss * ops.cast(replicas, loss.dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_hebb")
@@ -22,7 +67,12 @@ class HaHModel(keras.Model):
 
     Every layer that reports statistics (`ReportsStatistics`) gets one
     metric per statistic, averaged over the epoch as Keras averages `loss`.
-    Works with `compile(jit_compile=True)` (XLA) and without.
+    Works with `compile(jit_compile=True)` (XLA) and without, and under a
+    `tf.distribute` strategy (build and compile it in `strategy.scope()`):
+    Keras divides each replica's loss, `add_loss` costs included, by the
+    number of replicas and sums the replicas' gradients, so a step on N
+    replicas is the step of one device on the global batch; the reported
+    `loss` is multiplied back to the global batch's.
 
     Example:
 
@@ -36,6 +86,9 @@ class HaHModel(keras.Model):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for layer in self._flatten_layers(include_self=True):
+            # Layer keeps `add_loss` losses in `_losses`; one list per replica.
+            layer._losses = PerThreadList()
         self._reporting_layers = [
             layer
             for layer in self._flatten_layers(include_self=False)
@@ -48,6 +101,23 @@ class HaHModel(keras.Model):
             for key in layer.statistic_names
             if key != "cost"
         }
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras (3.15) averages a distributed first batch with
+        # `strategy.reduce`, which MultiWorkerMirroredStrategy cannot do on
+        # an (x, y) tuple; building needs only shapes, which this worker's
+        # first replica's share of the batch has.
+        if iterator is not None and self._distribute_strategy is not None:
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda value: self._distribute_strategy.experimental_local_results(
+                        value
+                    )[0],
+                    next(batches),
+                )
+                break
+            iterator = None
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
@@ -68,7 +138,9 @@ class HaHModel(keras.Model):
     def _update_metrics(self, loss, x, y, y_pred, sample_weight):
         """Updates every tracker after a forward pass, returns the logs."""
         batch_size = ops.shape(tf.nest.flatten(x)[0])[0]
-        self._loss_tracker.update_state(loss, sample_weight=batch_size)
+        self._loss_tracker.update_state(
+            unscaled_for_replicas(loss), sample_weight=batch_size
+        )
         hah_loss = ops.zeros(())
         for layer in self._reporting_layers:
             for key, value in layer.latest_statistics().items():
@@ -78,4 +150,9 @@ class HaHModel(keras.Model):
                     name = f"{layer.name}_{key}"
                     self.statistic_trackers[name].update_state(value)
         self.hah_loss_tracker.update_state(hah_loss, sample_weight=batch_size)
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        logs = self.compute_metrics(x, y, y_pred, sample_weight)
+        if spans_workers(self.distribute_strategy):
+            # Keras (3.15) averages multi-worker logs over replicas along
+            # axis 0, which scalars lack.
+            logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs

@@ -60,8 +60,15 @@ def standardized_input(input_shape, mean, std):
 
 
 def batch_norm(name):
-    """BatchNorm with PyTorch's defaults (momentum 0.1, epsilon 1e-5)."""
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+    """BatchNorm with PyTorch's defaults (momentum 0.1, epsilon 1e-5).
+
+    Its batch statistics are those of the global batch under a
+    `tf.distribute` strategy (`synchronized=True`), so N replicas train as one
+    device on the same batch; on one device nothing changes.
+    """
+    return keras.layers.BatchNormalization(
+        momentum=0.9, epsilon=1e-5, synchronized=True, name=name
+    )
 
 
 def classifier(x, num_classes):

@@ -1,0 +1,122 @@
+"""A `keras-hebb train` killed with SIGKILL mid-epoch resumes to the same end.
+
+Real processes: one uninterrupted run, and one killed during its second epoch
+and started again with the same command. With op determinism (on by default
+on CPU) the resumed run ends with the very weights and history of the
+uninterrupted one. A copy of the killed run with its checkpoint truncated
+refuses to resume.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+from folders import write_image_folder
+
+from keras_hebb.checkpoint import CheckpointError
+from keras_hebb.experiment import train_network
+from keras_hebb.presets import get_preset
+
+NETWORK = "hah_vgg"
+
+
+def keras_hebb(*args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "keras_hebb.cli", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def train(folder, output):
+    command = ("train", "--network", NETWORK, "--preset", "smoke")
+    return keras_hebb(*command, "--data", folder, "--output", output)
+
+
+def finish(process):
+    stdout, stderr = process.communicate(timeout=300)
+    return process.returncode, stdout + stderr
+
+
+def kill_after_first_epoch(process, history):
+    """SIGKILLs `process` as soon as `history` holds its first epoch's row."""
+    deadline = time.monotonic() + 240
+    while process.poll() is None and time.monotonic() < deadline:
+        if history.is_file() and len(history.read_text().splitlines()) >= 2:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    process.communicate(timeout=60)
+    return process.returncode
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("resume")
+    folder = write_image_folder(root / "data", train_per_class=13, test_per_class=4)
+    whole, killed, corrupt = root / "whole", root / "killed", root / "corrupt"
+    uninterrupted = train(folder, whole)
+    killed_code = kill_after_first_epoch(
+        train(folder, killed), killed / f"{NETWORK}_history.csv"
+    )
+    state = {
+        "killed_code": killed_code,
+        "checkpoints": sorted(p.name for p in (killed / "backup" / NETWORK).iterdir()),
+        "model_after_kill": (killed / f"{NETWORK}.keras").exists(),
+    }
+    shutil.copytree(killed, corrupt)
+    weights = corrupt / "backup" / NETWORK / "epoch_0001" / "model.weights.h5"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    state["corrupt_history"] = (corrupt / f"{NETWORK}_history.csv").read_text()
+    results = {"resumed": finish(train(folder, killed)), "whole": finish(uninterrupted)}
+    return root, state, results, folder
+
+
+def test_killed_run_resumes_to_the_uninterrupted_weights(runs):
+    root, state, results, _ = runs
+    assert state["killed_code"] == -signal.SIGKILL
+    assert state["checkpoints"] == ["epoch_0001"] and not state["model_after_kill"]
+    for name in ("whole", "resumed"):
+        code, output = results[name]
+        assert code == 0, output[-3000:]
+    assert "training epochs 2-2" in results["resumed"][1]
+    whole = keras.saving.load_model(root / "whole" / f"{NETWORK}.keras")
+    resumed = keras.saving.load_model(root / "killed" / f"{NETWORK}.keras")
+    for a, b in zip(whole.weights, resumed.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+    histories = [
+        (root / run / f"{NETWORK}_history.csv").read_text()
+        for run in ("whole", "killed")
+    ]
+    assert histories[0] == histories[1]
+    assert [row.split(",")[0] for row in histories[0].splitlines()] == [
+        "epoch",
+        "0.0",
+        "1.0",
+    ]
+    records = [
+        json.loads((root / run / f"{NETWORK}_training.json").read_text())
+        for run in ("whole", "killed")
+    ]
+    assert records[0] == records[1]
+    assert records[0]["seed"] == 2022 and records[0]["deterministic"] is True
+    assert not (root / "killed" / "backup" / NETWORK).exists()
+
+
+def test_truncated_checkpoint_is_an_error_naming_the_file(runs):
+    root, state, _, folder = runs
+    corrupt = root / "corrupt"
+    weights = corrupt / "backup" / NETWORK / "epoch_0001" / "model.weights.h5"
+    with pytest.raises(CheckpointError, match=f"Cannot read the checkpoint {weights}"):
+        train_network(NETWORK, get_preset("smoke"), folder, corrupt)
+    assert not (corrupt / f"{NETWORK}.keras").exists()
+    history = (corrupt / f"{NETWORK}_history.csv").read_text()
+    assert history == state["corrupt_history"]
