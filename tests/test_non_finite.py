@@ -1,5 +1,3 @@
-import json
-
 import keras
 import numpy as np
 import pytest
@@ -7,7 +5,8 @@ from folders import write_image_folder
 
 from keras_hebb import cli, experiment
 from keras_hebb.callbacks import NonFiniteTrainingError, StopOnNonFinite
-from keras_hebb.experiment import NETWORKS, read_history, train_network
+from keras_hebb.checkpoint import EpochCheckpoint
+from keras_hebb.experiment import read_history, train_network
 from keras_hebb.presets import get_preset
 
 SMOKE = get_preset("smoke")
@@ -81,11 +80,12 @@ def test_nan_in_training_keeps_last_good_backup_and_writes_no_model(tmp_path):
         )
     assert not (out / "baseline_vgg.keras").exists()
     assert read_history(out / "baseline_vgg_history.csv")["epoch"] == [0.0]
-    backup = out / "backup" / "baseline_vgg"
+    checkpoint = EpochCheckpoint(
+        out / "backup" / "baseline_vgg", out / "restored_history.csv", SMOKE.seed
+    )
+    model = experiment.build_network("baseline_vgg", SMOKE)
     # Epoch 1 (index 0) done: a rerun resumes at the second epoch (index 1).
-    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 1
-    model = NETWORKS["baseline_vgg"](depth=SMOKE.depth, width=SMOKE.width)
-    model.load_weights(backup / "latest.weights.h5")
+    assert checkpoint.restore(model) == 1
     assert all(np.isfinite(w).all() for w in model.get_weights())
 
 
