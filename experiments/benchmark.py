@@ -166,8 +166,11 @@ def platform_summary():
 
 def main(argv=None):
     args = parse_args(argv)
-    tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads)
+    # Only when asked: TensorFlow refuses a change once it has started.
+    if args.intra_op_threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
+    if args.inter_op_threads:
+        tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads)
     print(platform_summary())
     rng = np.random.default_rng(2022)
     x = rng.uniform(size=(args.batch_size, 32, 32, 3)).astype("float32")
