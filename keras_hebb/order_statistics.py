@@ -28,7 +28,7 @@ def kth_largest(x, k):
 
     Example:
 
-    >>> kth_largest(np.array([[3.0, 5.0, 5.0, 1.0]]), 2)
+    >>> np.asarray(kth_largest(np.array([[3.0, 5.0, 5.0, 1.0]]), 2))
     array([[5.]])
     """
     if not 1 <= k <= x.shape[-1]:
