@@ -28,9 +28,10 @@ class HaHCost(ReportsStatistics, keras.layers.Wrapper):
     `-alpha * hah_score(output, ratio, demote)` to the model's losses with
     `add_loss`, so `model.fit` minimises it with any Keras model. With
     `gradient="local"` (the paper's setting) the cost's gradient reaches only
-    the wrapped layer's own weights: the score is computed from the layer
-    applied to `stop_gradient(inputs)`. With `gradient="end_to_end"` it flows
-    into earlier layers too.
+    the wrapped layer's own weights, as if the score were computed from the
+    layer applied to `stop_gradient(inputs)`; a custom gradient gives exactly
+    that from the one forward pass, without running the layer twice. With
+    `gradient="end_to_end"` it flows into earlier layers too.
 
     The latest call's score and cost are the statistics `"score"` and
     `"cost"` (see `latest_statistics()`), which `keras_hebb.models.HaHModel`
