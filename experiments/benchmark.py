@@ -45,7 +45,7 @@ from keras_hebb.models.vgg import conv_widths
 from keras_hebb.order_statistics import kth_largest, kth_smallest_per_map, top_k_sum
 from keras_hebb.presets import PRESETS
 from keras_hebb.robustness.attacks import PGD
-from keras_hebb.robustness.noise import noise_sweep
+from keras_hebb.robustness.noise import NOISE_KINDS, noise_sweep
 
 NETWORKS = {
     "baseline_vgg": baseline_vgg,
@@ -302,7 +302,7 @@ def compare_evaluation(models, num_images):
     images = rng.uniform(size=(num_images, 32, 32, 3)).astype("float32")
     labels = rng.integers(0, 10, size=num_images)
     preset = PRESETS["cpu"]
-    forward_passes = 2 * len(preset.noise_stds) * preset.noise_draws
+    forward_passes = len(NOISE_KINDS) * len(preset.noise_stds) * preset.noise_draws
     for name in ("baseline_vgg", "hah_vgg"):
         pgd, gradient_pass, sweep, forward_pass = evaluation_timings(
             models[name], images, labels, preset

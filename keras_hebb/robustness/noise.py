@@ -28,6 +28,11 @@ def add_noise(images, std, kind, rng):
 def accuracy(model, images, labels, batch_size=500):
     """Top-1 accuracy of a logits model on NumPy images and labels."""
     images, labels = check_model_inputs(model, images, labels)
+    return checked_accuracy(model, images, labels, batch_size)
+
+
+def checked_accuracy(model, images, labels, batch_size=500):
+    """`accuracy` of inputs already through `check_model_inputs`."""
     logits = model.predict(images, batch_size=batch_size, verbose=0)
     return float(np.mean(np.argmax(logits, axis=-1) == labels))
 
@@ -47,14 +52,26 @@ def noisy_accuracy(
         seed: seed of the noise.
         batch_size: prediction batch size.
     """
+    images, labels = check_model_inputs(model, images, labels)
+    return checked_noisy_accuracy(
+        model, images, labels, std, kind, draws, seed, batch_size
+    )
+
+
+def checked_noisy_accuracy(
+    model, images, labels, std, kind="gaussian", draws=3, seed=2022, batch_size=500
+):
+    """`noisy_accuracy` of inputs already through `check_model_inputs`: the
+    noisy copies are clipped to [0, 1] and need no check of their own."""
     if std < 0:
         raise ValueError(f"`std` must be non-negative. Received: std={std}")
-    images, labels = check_model_inputs(model, images, labels)
     rng = np.random.default_rng(seed)
     return float(
         np.mean(
             [
-                accuracy(model, add_noise(images, std, kind, rng), labels, batch_size)
+                checked_accuracy(
+                    model, add_noise(images, std, kind, rng), labels, batch_size
+                )
                 for _ in range(draws)
             ]
         )
@@ -62,10 +79,16 @@ def noisy_accuracy(
 
 
 def noise_sweep(model, images, labels, stds, draws=3, seed=2022, kinds=NOISE_KINDS):
-    """`noisy_accuracy` for every noise kind and std: {kind: {str(std): accuracy}}."""
+    """`noisy_accuracy` for every noise kind and std: {kind: {str(std): accuracy}}.
+
+    The images and labels are checked once, not once per kind and std.
+    """
+    images, labels = check_model_inputs(model, images, labels)
     return {
         kind: {
-            str(std): noisy_accuracy(model, images, labels, std, kind, draws, seed)
+            str(std): checked_noisy_accuracy(
+                model, images, labels, std, kind, draws, seed
+            )
             for std in stds
         }
         for kind in kinds
