@@ -146,15 +146,16 @@ class StopOnNonFinite(keras.callbacks.Callback):
     Unlike `keras.callbacks.TerminateOnNaN`, which lets `fit` end normally,
     this raises `NonFiniteTrainingError` from inside `fit`, so that
     `on_epoch_end` and `on_train_end` never run with the bad weights: a
-    `BackupAndRestore` backup keeps the last good epoch (put this callback
-    before it in the list, so that a non-finite validation figure is caught
-    before the backup is written) and no code after `fit` saves the model.
+    checkpoint callback after it (`keras_hebb.checkpoint.EpochCheckpoint`,
+    or Keras' `BackupAndRestore`) keeps the last good epoch, since a
+    non-finite validation figure is caught before it writes, and no code
+    after `fit` saves the model.
     Epochs and batches are counted from 1, as the progress bar counts them;
     with `steps_per_execution > 1` the batch is the last of its execution.
 
     Example:
 
-    >>> model.fit(x, y, epochs=10, callbacks=[StopOnNonFinite(), backup])
+    >>> model.fit(x, y, epochs=10, callbacks=[StopOnNonFinite(), checkpoint])
     """
 
     def __init__(self):
@@ -183,6 +184,6 @@ class StopOnNonFinite(keras.callbacks.Callback):
                 f"training stopped at {when} (of {epochs} epochs): "
                 + ", ".join(f"{name} is {value}" for name, value in bad.items())
                 + ". No callback after this one saw the end of this epoch (a "
-                "BackupAndRestore after it keeps the last good epoch); lower the "
+                "checkpoint callback after it keeps the last good epoch); lower the "
                 "learning rate or check the data."
             )
