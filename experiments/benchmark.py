@@ -52,6 +52,8 @@ NETWORKS = {
     "hah_vgg": hah_vgg,
     "hah_vgg keep=1": lambda **kwargs: hah_vgg(keep=1.0, **kwargs),
 }
+# The two networks of the paper; evaluation and the pipeline compare only these.
+PAPER_NETWORKS = ("baseline_vgg", "hah_vgg")
 # Training images/s of the authors' PyTorch code on this 2-core machine type,
 # batch 128, VGG16 (issue 5): width -> (HaH, baseline).
 AUTHORS_IMAGES_PER_SECOND = {0.25: (59.0, 496.0), 1.0: (7.4, 38.0)}
@@ -185,9 +187,10 @@ def main(argv=None):
                 depth=args.depth, width=width, batch_size=args.batch_size
             )
             continue
+        names = PAPER_NETWORKS if args.evaluation else NETWORKS
         models = {
             name: compiled_network(name, args.depth, width, args.jit_compile)
-            for name in NETWORKS
+            for name in names
         }
         if args.evaluation:
             compare_evaluation(models, args.eval_images)
@@ -195,7 +198,11 @@ def main(argv=None):
         compare_training(models, x, y, width, args)
         if args.data is not None:
             compare_pipeline(
-                models, args.data, args.batch_size, 10 * args.steps, args.rounds
+                {name: models[name] for name in PAPER_NETWORKS},
+                args.data,
+                args.batch_size,
+                10 * args.steps,
+                args.rounds,
             )
 
 
@@ -303,9 +310,9 @@ def compare_evaluation(models, num_images):
     labels = rng.integers(0, 10, size=num_images)
     preset = PRESETS["cpu"]
     forward_passes = len(NOISE_KINDS) * len(preset.noise_stds) * preset.noise_draws
-    for name in ("baseline_vgg", "hah_vgg"):
+    for name, model in models.items():
         pgd, gradient_pass, sweep, forward_pass = evaluation_timings(
-            models[name], images, labels, preset
+            model, images, labels, preset
         )
         print(
             f"{name:13s} PGD-20 on {num_images} images {pgd:.1f} s = "
