@@ -22,7 +22,7 @@ they imply, on `--eval-images` images.
     python experiments/benchmark.py --widths 1.0 --evaluation --eval-images 1000
 
 With `--data FOLDER` it also compares training steps/s fed by the real
-input pipeline (`keras_hebb.data.cifar10`, cache warmed) against steps fed
+input pipeline (`keras_hebb.run.data.cifar10`, cache warmed) against steps fed
 by one constant in-memory batch, to show whether the pipeline limits speed.
 
     python experiments/benchmark.py --widths 0.25 --data ../shared/data/cifar10-jpeg
@@ -38,14 +38,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_hebb.data import cifar10
+from keras_hebb.run.data import cifar10
 from keras_hebb.hah import num_winners
 from keras_hebb.models import baseline_vgg, hah_vgg
 from keras_hebb.models.vgg import conv_widths
 from keras_hebb.order_statistics import kth_largest, kth_smallest_per_map, top_k_sum
 from keras_hebb.presets import PRESETS
 from keras_hebb.robustness.attacks import PGD
-from keras_hebb.robustness.noise import NOISE_KINDS, noise_sweep
+from keras_hebb.robustness.budgets import NOISE_KINDS
+from keras_hebb.robustness.noise import noise_sweep
 
 NETWORKS = {
     "baseline_vgg": baseline_vgg,

@@ -8,7 +8,7 @@ Same as the `keras-hebb run` command:
 
 import sys
 
-from keras_hebb.cli import main
+from keras_hebb.run.cli import main
 
 if __name__ == "__main__":
     main(["run", *sys.argv[1:]])

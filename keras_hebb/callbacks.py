@@ -146,7 +146,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
     Unlike `keras.callbacks.TerminateOnNaN`, which lets `fit` end normally,
     this raises `NonFiniteTrainingError` from inside `fit`, so that
     `on_epoch_end` and `on_train_end` never run with the bad weights: a
-    checkpoint callback after it (`keras_hebb.checkpoint.EpochCheckpoint`,
+    checkpoint callback after it (`keras_hebb.run.checkpoint.EpochCheckpoint`,
     or Keras' `BackupAndRestore`) keeps the last good epoch, since a
     non-finite validation figure is caught before it writes, and no code
     after `fit` saves the model.

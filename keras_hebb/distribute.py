@@ -17,8 +17,8 @@ Example:
 ...     model.compile("sgd", "sparse_categorical_crossentropy")
 """
 
-import tensorflow as tf
-
+# TensorFlow is imported in the functions, so that the command line can list
+# STRATEGIES without starting it.
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
@@ -34,6 +34,8 @@ def get_strategy(name="default"):
     Raises:
         ValueError: for any other name.
     """
+    import tensorflow as tf
+
     if name not in STRATEGIES:
         raise ValueError(
             f"`distribute` must be one of {STRATEGIES}. Received: {name!r}"
@@ -58,6 +60,8 @@ def worker_index(strategy):
 
 def spans_workers(strategy):
     """Whether `strategy` trains across several worker processes."""
+    import tensorflow as tf
+
     resolver = getattr(strategy, "cluster_resolver", None)
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return False
@@ -70,6 +74,8 @@ def shard_by_examples(dataset):
     Every worker then reads all files and keeps its own slice of each global
     batch, so N replicas see exactly the batches one device would see.
     """
+    import tensorflow as tf
+
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = (
         tf.data.experimental.AutoShardPolicy.DATA

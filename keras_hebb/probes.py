@@ -23,28 +23,45 @@ def conv_name(layer):
     return layer.layer.name if isinstance(layer, HaHCost) else layer.name
 
 
+def blocks(model):
+    """Each top-level conv with the layers after it up to the next conv or
+    Dense: a list of (conv, [following layers])."""
+    layers = model.layers
+    result = []
+    for conv in conv_layers(model):
+        following = []
+        for layer in layers[layers.index(conv) + 1 :]:
+            if isinstance(layer, (HaHCost, keras.layers.Conv2D, keras.layers.Dense)):
+                break
+            following.append(layer)
+        result.append((conv, following))
+    return result
+
+
 def block_outputs(model):
     """Each conv block's activation: its threshold's output, or else its ReLU's.
 
-    Blocks are found by following each conv to the first ReLU after it, then
-    to a threshold directly after that ReLU's successors, if any. Returns a
-    dict conv name -> symbolic tensor.
+    Returns a dict conv name -> symbolic tensor, for the blocks that have a
+    ReLU after their conv.
     """
     outputs = {}
-    layers = model.layers
-    for conv in conv_layers(model):
-        index = layers.index(conv)
-        block = {}
-        for layer in layers[index + 1 :]:
-            if isinstance(layer, (HaHCost, keras.layers.Conv2D, keras.layers.Dense)):
-                break
-            if isinstance(layer, keras.layers.ReLU) and "relu" not in block:
-                block["relu"] = layer.output
-            if isinstance(layer, THRESHOLDS):
-                block["threshold"] = layer.output
-        if block:
-            outputs[conv_name(conv)] = block.get("threshold", block.get("relu"))
+    for conv, following in blocks(model):
+        relus = [layer for layer in following if isinstance(layer, keras.layers.ReLU)]
+        thresholds = [layer for layer in following if isinstance(layer, THRESHOLDS)]
+        if relus:
+            outputs[conv_name(conv)] = (thresholds or relus)[0].output
     return outputs
+
+
+def sparse_blocks(model):
+    """Names of the conv blocks that carry a HaH cost or a threshold, found by
+    layer type: the blocks the method makes sparse."""
+    return [
+        conv_name(conv)
+        for conv, following in blocks(model)
+        if isinstance(conv, HaHCost)
+        or any(isinstance(layer, THRESHOLDS) for layer in following)
+    ]
 
 
 def probe(model, tensors):

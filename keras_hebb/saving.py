@@ -11,6 +11,11 @@ import zipfile
 
 import keras
 
+# Importing them registers keras_hebb's layers and model class with Keras'
+# serialization, so that files load without `custom_objects`.
+import keras_hebb.layers  # noqa: F401
+import keras_hebb.models.hah_model  # noqa: F401
+
 # The members Keras writes into every `.keras` archive (keras/src/saving/saving_lib.py).
 KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
 
@@ -52,8 +57,8 @@ def load_model(path, compile=True):
         compile: whether to compile the model as it was saved.
 
     Returns:
-        The `keras.Model` (keras_hebb's layers and `HaHModel` are registered
-        on import, so no `custom_objects` are needed).
+        The `keras.Model` (this module registers keras_hebb's layers and
+        `HaHModel`, so no `custom_objects` are needed).
 
     Raises:
         ModelFileError: the file is missing, not a `.keras` archive,

@@ -6,7 +6,8 @@ import tensorflow as tf
 from folders import class_level, write_image_folder
 from PIL import Image
 
-from keras_hebb import data, validation
+from keras_hebb import validation
+from keras_hebb.run import data
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from folders import write_image_folder
 from PIL import Image
 
-from keras_hebb.experiment import (
+from keras_hebb.run.experiment import (
     NETWORKS,
     read_history,
     run_experiment,
@@ -18,7 +18,7 @@ from keras_hebb.experiment import (
     without_timings,
 )
 from keras_hebb.presets import PRESETS, get_preset
-from keras_hebb.report import PLOTS
+from keras_hebb.run.report import PLOTS
 
 SMOKE = get_preset("smoke")
 

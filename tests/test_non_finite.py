@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from folders import write_image_folder
 
-from keras_hebb import cli, experiment
+from keras_hebb.run import cli, experiment
 from keras_hebb.callbacks import NonFiniteTrainingError, StopOnNonFinite
-from keras_hebb.checkpoint import EpochCheckpoint
-from keras_hebb.experiment import read_history, train_network
+from keras_hebb.run.checkpoint import EpochCheckpoint
+from keras_hebb.run.experiment import read_history, train_network
 from keras_hebb.presets import get_preset
 
 SMOKE = get_preset("smoke")

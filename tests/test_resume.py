@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from folders import write_image_folder
 
-from keras_hebb.checkpoint import CheckpointError
-from keras_hebb.experiment import train_network
+from keras_hebb.run.checkpoint import CheckpointError
+from keras_hebb.run.experiment import train_network
 from keras_hebb.presets import get_preset
 
 NETWORK = "hah_vgg"
@@ -29,7 +29,7 @@ NETWORK = "hah_vgg"
 
 def keras_hebb(*args):
     return subprocess.Popen(
-        [sys.executable, "-m", "keras_hebb.cli", *map(str, args)],
+        [sys.executable, "-m", "keras_hebb.run.cli", *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

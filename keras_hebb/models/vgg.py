@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_hebb.layers.adaptive_threshold import AdaptiveThreshold
 from keras_hebb.layers.divisive_normalization import DivisiveNormalization
 from keras_hebb.layers.fractional_threshold import FractionalThreshold
 from keras_hebb.layers.hah_cost import HaHCost
@@ -82,11 +83,68 @@ def classifier(x, num_classes):
     )(x)
 
 
+THRESHOLD_KINDS = ("fractional", "adaptive", "none")
+
+
+def check_threshold_kind(kind):
+    if kind not in THRESHOLD_KINDS:
+        raise ValueError(
+            f"`threshold` must be one of {THRESHOLD_KINDS}. Received: threshold={kind!r}"
+        )
+
+
+def threshold_layer(kind, keep, scale, name):
+    """The threshold of a sparse block: `FractionalThreshold(keep)`,
+    `AdaptiveThreshold(scale)`, or None for `"none"`."""
+    check_threshold_kind(kind)
+    if kind == "fractional":
+        return FractionalThreshold(keep, name=name)
+    if kind == "adaptive":
+        return AdaptiveThreshold(scale, name=name)
+    return None
+
+
+def conv_indices(selection, num_convs, what):
+    """1-based conv indices from an int n (the first n convs) or a sequence."""
+    if isinstance(selection, int):
+        selection = range(1, selection + 1)
+    selection = list(selection)
+    bad = [i for i in selection if not 1 <= i <= num_convs]
+    if bad or len(set(selection)) != len(selection):
+        raise ValueError(
+            f"`{what}` must be distinct conv indices in 1..{num_convs} (or a "
+            f"count of leading convs). Received: {selection}"
+        )
+    return selection
+
+
+def vgg(depth, width, input_shape, num_classes, input_mean, input_std, block, name):
+    """The VGG skeleton: `block(x, index, channels)` builds conv block `index`
+    (1-based) with `channels` output channels; 2x2 max pools between stages."""
+    inputs, x = standardized_input(input_shape, input_mean, input_std)
+    conv_index = 0
+    for item in conv_widths(depth, width):
+        if item == "M":
+            x = keras.layers.MaxPooling2D(2, name=f"pool_after_conv{conv_index}")(x)
+            continue
+        conv_index += 1
+        x = block(x, conv_index, item)
+    return HaHModel(inputs, classifier(x, num_classes), name=name)
+
+
+def num_convs_of(depth):
+    return sum(item != "M" for item in conv_widths(depth, 1.0))
+
+
 def baseline_vgg(
     depth=16,
     width=1.0,
     input_shape=(32, 32, 3),
     num_classes=10,
+    threshold="none",
+    threshold_layers=6,
+    keep=0.2,
+    threshold_scale=1.0,
     input_mean=CIFAR10_MEAN,
     input_std=CIFAR10_STD,
     name="baseline_vgg",
@@ -94,13 +152,20 @@ def baseline_vgg(
     """The paper's baseline: VGG with conv -> ReLU -> BatchNorm blocks.
 
     Convs are 3x3, 'same' padding, without bias; 'M' steps are 2x2 max pools.
-    The model takes [0, 1] pixels and standardises them itself.
+    The model takes [0, 1] pixels and standardises them itself. For
+    ablations, `threshold` adds a threshold after the BatchNorm of the convs
+    in `threshold_layers` (the paper's baseline has none).
 
     Args:
         depth: 11, 13, 16 or 19, the number of weight layers.
         width: positive float multiplying every conv's number of channels.
         input_shape: `(height, width, channels)`, height and width >= 32.
         num_classes: number of logits.
+        threshold: "none" (the paper's), "fractional" or "adaptive".
+        threshold_layers: int n (the first n convs) or 1-based conv indices
+            that get the threshold.
+        keep: the fractional threshold's kept fraction, in (0, 1].
+        threshold_scale: the adaptive threshold's multiple of the map's mean.
         input_mean: per-channel mean used to standardise inputs.
         input_std: per-channel standard deviation used to standardise inputs.
         name: the model's name.
@@ -115,37 +180,30 @@ def baseline_vgg(
     >>> model.output_shape
     (None, 10)
     """
-    inputs, x = standardized_input(input_shape, input_mean, input_std)
-    conv_index = 0
-    for item in conv_widths(depth, width):
-        if item == "M":
-            x = keras.layers.MaxPooling2D(2, name=f"pool_after_conv{conv_index}")(x)
-            continue
-        conv_index += 1
+    thresholded = set(conv_indices(threshold_layers, num_convs_of(depth), "threshold_layers"))
+    check_threshold_kind(threshold)
+
+    def block(x, index, channels):
         x = keras.layers.Conv2D(
-            item,
+            channels,
             3,
             padding="same",
             use_bias=False,
             kernel_initializer=torch_default_initializer(),
-            name=f"conv{conv_index}",
+            name=f"conv{index}",
         )(x)
-        x = keras.layers.ReLU(name=f"relu{conv_index}")(x)
-        x = batch_norm(f"bn{conv_index}")(x)
-    return HaHModel(inputs, classifier(x, num_classes), name=name)
+        x = keras.layers.ReLU(name=f"relu{index}")(x)
+        x = batch_norm(f"bn{index}")(x)
+        if index in thresholded and threshold != "none":
+            x = threshold_layer(threshold, keep, threshold_scale, f"threshold{index}")(x)
+        return x
+
+    return vgg(depth, width, input_shape, num_classes, input_mean, input_std, block, name)
 
 
 def hah_layer_alphas(hah_layers, alphas, num_convs):
     """Maps each HaH conv's 1-based index to its alpha."""
-    if isinstance(hah_layers, int):
-        hah_layers = range(1, hah_layers + 1)
-    hah_layers = list(hah_layers)
-    bad = [i for i in hah_layers if not 1 <= i <= num_convs]
-    if bad or len(set(hah_layers)) != len(hah_layers):
-        raise ValueError(
-            f"`hah_layers` must be distinct conv indices in 1..{num_convs} (or "
-            f"a count of leading convs). Received: {hah_layers}"
-        )
+    hah_layers = conv_indices(hah_layers, num_convs, "hah_layers")
     if isinstance(alphas, (int, float)):
         alphas = [alphas] * len(hah_layers)
     alphas = list(alphas)
@@ -170,6 +228,10 @@ def hah_vgg(
     keep=0.2,
     field="linf",
     hah_gradient="local",
+    implicit_norm=True,
+    divisive_norm=True,
+    threshold="fractional",
+    threshold_scale=1.0,
     input_mean=CIFAR10_MEAN,
     input_std=CIFAR10_STD,
     name="hah_vgg",
@@ -181,7 +243,10 @@ def hah_vgg(
     with a `HaHCost(alpha, ratio, demote)` on the conv; the others are
     conv -> ReLU -> BatchNorm. The defaults are the paper's: VGG16, HaH on
     the first six convs with alphas 0.0045 ... 0.0005, ratio 0.1, sigma 0.1,
-    keep 0.2, layer-local HaH gradient.
+    keep 0.2, layer-local HaH gradient. Every component can be switched for
+    ablations: `implicit_norm=False` (plain bias-free convs),
+    `divisive_norm=False`, `threshold="adaptive"` or `"none"`, `alphas=0`
+    (the HaH score is still reported, its cost is zero).
 
     Args:
         depth: 11, 13, 16 or 19, the number of weight layers.
@@ -194,9 +259,17 @@ def hah_vgg(
         ratio: HaH winners' fraction of channels, in (0, 1).
         demote: weight of the losers' mean in the HaH score.
         sigma: divisive normalisation's weight of the global maximum.
-        keep: fraction of each channel map the threshold keeps, in (0, 1].
+        keep: fraction of each channel map the fractional threshold keeps,
+            in (0, 1].
         field: divisive normalisation's field, "linf", "l1" or "l2".
         hah_gradient: "local" (the paper's) or "end_to_end".
+        implicit_norm: bool; False makes every conv a plain bias-free
+            `Conv2D` (no division by the filter's norm).
+        divisive_norm: bool; False drops the HaH blocks' divisive
+            normalisation.
+        threshold: the HaH blocks' threshold: "fractional" (the paper's),
+            "adaptive" (`AdaptiveThreshold(threshold_scale)`) or "none".
+        threshold_scale: the adaptive threshold's multiple of the map's mean.
         input_mean: per-channel mean used to standardise inputs.
         input_std: per-channel standard deviation used to standardise inputs.
         name: the model's name.
@@ -213,36 +286,38 @@ def hah_vgg(
     >>> model.output_shape
     (None, 10)
     """
-    widths = conv_widths(depth, width)
-    num_convs = sum(item != "M" for item in widths)
-    alpha_of = hah_layer_alphas(hah_layers, alphas, num_convs)
-    inputs, x = standardized_input(input_shape, input_mean, input_std)
-    conv_index = 0
-    for item in widths:
-        if item == "M":
-            x = keras.layers.MaxPooling2D(2, name=f"pool_after_conv{conv_index}")(x)
-            continue
-        conv_index += 1
-        conv = ImplicitNormConv2D(
-            item,
+    alpha_of = hah_layer_alphas(hah_layers, alphas, num_convs_of(depth))
+    check_threshold_kind(threshold)
+    conv_class = ImplicitNormConv2D if implicit_norm else bias_free_conv
+
+    def block(x, index, channels):
+        conv = conv_class(
+            channels,
             3,
             padding="same",
             kernel_initializer=torch_default_initializer(),
-            name=f"conv{conv_index}",
+            name=f"conv{index}",
         )
-        if conv_index not in alpha_of:
-            x = keras.layers.ReLU(name=f"relu{conv_index}")(conv(x))
-            x = batch_norm(f"bn{conv_index}")(x)
-            continue
+        if index not in alpha_of:
+            x = keras.layers.ReLU(name=f"relu{index}")(conv(x))
+            return batch_norm(f"bn{index}")(x)
         x = HaHCost(
             conv,
-            alpha_of[conv_index],
+            alpha_of[index],
             ratio=ratio,
             demote=demote,
             gradient=hah_gradient,
-            name=f"hah{conv_index}",
+            name=f"hah{index}",
         )(x)
-        x = keras.layers.ReLU(name=f"relu{conv_index}")(x)
-        x = DivisiveNormalization(sigma, field=field, name=f"divnorm{conv_index}")(x)
-        x = FractionalThreshold(keep, name=f"threshold{conv_index}")(x)
-    return HaHModel(inputs, classifier(x, num_classes), name=name)
+        x = keras.layers.ReLU(name=f"relu{index}")(x)
+        if divisive_norm:
+            x = DivisiveNormalization(sigma, field=field, name=f"divnorm{index}")(x)
+        sparsify = threshold_layer(threshold, keep, threshold_scale, f"threshold{index}")
+        return x if sparsify is None else sparsify(x)
+
+    return vgg(depth, width, input_shape, num_classes, input_mean, input_std, block, name)
+
+
+def bias_free_conv(filters, kernel_size, **kwargs):
+    """A plain `Conv2D` without bias: the HaH conv without implicit normalisation."""
+    return keras.layers.Conv2D(filters, kernel_size, use_bias=False, **kwargs)

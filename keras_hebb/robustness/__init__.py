@@ -1,21 +1,10 @@
-"""Robustness evaluation: input noise, adversarial attacks, gradient-masking checks."""
+"""Robustness evaluation: input noise, adversarial attacks, gradient-masking checks.
 
-from keras_hebb.robustness.apgd import APGD
-from keras_hebb.robustness.attacks import (
-    BPDA,
-    FGSM,
-    PGD,
-    Attack,
-    MomentumIterative,
-    Transfer,
-    attack_accuracy,
-    pgd_accuracy,
-    worst_case_accuracy,
-)
-from keras_hebb.robustness.bpda import straight_through_model
-from keras_hebb.robustness.carlini_wagner import CarliniWagnerL2
-from keras_hebb.robustness.noise import conv_input_snr, noise_sweep, noisy_accuracy
-from keras_hebb.robustness.spsa import SPSA
+Works on any Keras classifier of [0, 1] images to logits; names are imported
+on first use.
+"""
+
+from keras_hebb._lazy import lazy_exports
 
 __all__ = [
     "APGD",
@@ -35,3 +24,25 @@ __all__ = [
     "straight_through_model",
     "worst_case_accuracy",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "APGD": "keras_hebb.robustness.apgd",
+        "Attack": "keras_hebb.robustness.attacks",
+        "BPDA": "keras_hebb.robustness.attacks",
+        "CarliniWagnerL2": "keras_hebb.robustness.carlini_wagner",
+        "FGSM": "keras_hebb.robustness.attacks",
+        "MomentumIterative": "keras_hebb.robustness.attacks",
+        "PGD": "keras_hebb.robustness.attacks",
+        "SPSA": "keras_hebb.robustness.spsa",
+        "Transfer": "keras_hebb.robustness.attacks",
+        "attack_accuracy": "keras_hebb.robustness.attacks",
+        "conv_input_snr": "keras_hebb.robustness.noise",
+        "noise_sweep": "keras_hebb.robustness.noise",
+        "noisy_accuracy": "keras_hebb.robustness.noise",
+        "pgd_accuracy": "keras_hebb.robustness.attacks",
+        "straight_through_model": "keras_hebb.robustness.bpda",
+        "worst_case_accuracy": "keras_hebb.robustness.attacks",
+    },
+)

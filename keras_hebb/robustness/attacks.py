@@ -21,6 +21,7 @@ from cleverhans.tf2.attacks.projected_gradient_descent import (
 )
 
 from keras_hebb.progress import say
+from keras_hebb.robustness.budgets import budget_key, budget_label
 from keras_hebb.robustness.bpda import straight_through_model
 from keras_hebb.validation import check_model_inputs
 
@@ -35,10 +36,8 @@ def norm_order(norm):
 
 
 def budget_name(norm, eps):
-    """'linf 2/255' for L_inf budgets on the 1/255 grid, else 'l2 0.25'."""
-    if norm == "linf" and abs(eps * 255 - round(eps * 255)) < 1e-6:
-        return f"linf {round(eps * 255)}/255"
-    return f"{norm} {eps:g}"
+    """How attack names show their budget: 'L_inf 2/255', 'L2 0.25'."""
+    return budget_label(budget_key(norm, eps))
 
 
 def project(adversarial, images, norm, eps):
@@ -288,7 +287,8 @@ def worst_case_accuracy(model, attacks, images, labels, verbose=True):
 
     Returns:
         dict with "clean", "per_attack" (name -> accuracy), "seconds" (name ->
-        the attack's wall time) and "worst_case".
+        the attack's wall time), "worst_case" and "robust" (bool `(n,)`:
+        which examples every attack failed on).
     """
     images, labels = check_model_inputs(model, images, labels)
     robust = predictions(model, images) == labels
@@ -306,6 +306,7 @@ def worst_case_accuracy(model, attacks, images, labels, verbose=True):
                 f"worst case so far {robust.mean():.4f})"
             )
     result["worst_case"] = float(robust.mean())
+    result["robust"] = robust
     return result
 
 

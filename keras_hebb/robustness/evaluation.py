@@ -9,7 +9,7 @@ checks for that budget.
 
 import dataclasses
 
-from keras_hebb.presets import AttackBudgets
+from keras_hebb.robustness.budgets import AttackBudgets, budget_key
 from keras_hebb.robustness.apgd import APGD
 from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, worst_case_accuracy
 from keras_hebb.robustness.masking import (
@@ -99,25 +99,47 @@ def evaluate_budget(
         "clean": result["clean"],
         "per_attack": result["per_attack"],
         "worst_case": result["worst_case"],
+        "robust_images": result["robust"].astype(int).tolist(),
         "attack_seconds": result["seconds"],
         "checks": checks,
         "flagged": any(c["verdict"] == FAIL for c in checks.values()),
     }
 
 
+def transfer_sources(models):
+    """Each model's transfer source: the first model for every other model,
+    the second for the first (none with one model)."""
+    names = list(models)
+    if len(names) < 2:
+        return {name: None for name in names}
+    return {
+        name: models[names[1]] if name == names[0] else models[names[0]]
+        for name in names
+    }
+
+
 def robustness_evaluation(
-    models, images, labels, budget_list, budgets=AttackBudgets(), masking_examples=None
+    models,
+    images,
+    labels,
+    budget_list,
+    budgets=AttackBudgets(),
+    masking_examples=None,
+    sources=None,
 ):
     """Evaluates every model (dict name -> model) under every (norm, eps) budget.
 
-    Each model's transfer attack comes from the other model when there are two.
+    `sources` (dict name -> model or None) gives each model's transfer
+    source; by default `transfer_sources(models)`. The record's
+    "robust_images" list which images every attack failed on (1), so that
+    two models can be compared image by image.
     """
+    sources = transfer_sources(models) if sources is None else sources
     record = {"budgets": dataclasses.asdict(budgets), "models": {}}
     for name, model in models.items():
-        others = [m for n, m in models.items() if n != name]
-        source = others[0] if len(others) == 1 else None
+        source = sources.get(name)
         record["models"][name] = {
-            f"{norm} {eps:.6g}": evaluate_budget(
+            budget_key(norm, eps): evaluate_budget(
                 model, images, labels, eps, norm, budgets, source, masking_examples
             )
             for norm, eps in budget_list

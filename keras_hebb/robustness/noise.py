@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 
+from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.probes import conv_layers, conv_name, probe
 from keras_hebb.validation import check_model_inputs
 
-NOISE_KINDS = ("gaussian", "uniform")
 
 
 def add_noise(images, std, kind, rng):
@@ -33,8 +33,19 @@ def accuracy(model, images, labels, batch_size=500):
 
 def checked_accuracy(model, images, labels, batch_size=500):
     """`accuracy` of inputs already through `check_model_inputs`."""
+    return float(np.mean(checked_correct(model, images, labels, batch_size)))
+
+
+def correct(model, images, labels, batch_size=500):
+    """Whether the model's top-1 class is the label, per image: bool `(n,)`."""
+    images, labels = check_model_inputs(model, images, labels)
+    return checked_correct(model, images, labels, batch_size)
+
+
+def checked_correct(model, images, labels, batch_size=500):
+    """`correct` of inputs already through `check_model_inputs`."""
     logits = model.predict(images, batch_size=batch_size, verbose=0)
-    return float(np.mean(np.argmax(logits, axis=-1) == labels))
+    return np.argmax(logits, axis=-1) == labels
 
 
 def noisy_accuracy(
@@ -63,35 +74,58 @@ def checked_noisy_accuracy(
 ):
     """`noisy_accuracy` of inputs already through `check_model_inputs`: the
     noisy copies are clipped to [0, 1] and need no check of their own."""
-    if std < 0:
-        raise ValueError(f"`std` must be non-negative. Received: std={std}")
-    rng = np.random.default_rng(seed)
     return float(
         np.mean(
-            [
-                checked_accuracy(
-                    model, add_noise(images, std, kind, rng), labels, batch_size
-                )
-                for _ in range(draws)
-            ]
+            checked_noisy_correct(
+                model, images, labels, std, kind, draws, seed, batch_size
+            )
         )
     )
 
 
-def noise_sweep(model, images, labels, stds, draws=3, seed=2022, kinds=NOISE_KINDS):
-    """`noisy_accuracy` for every noise kind and std: {kind: {str(std): accuracy}}.
+def checked_noisy_correct(
+    model, images, labels, std, kind="gaussian", draws=3, seed=2022, batch_size=500
+):
+    """Per image, the fraction of `draws` noisy copies the model gets right:
+    float `(n,)`; its mean is `noisy_accuracy`."""
+    if std < 0:
+        raise ValueError(f"`std` must be non-negative. Received: std={std}")
+    rng = np.random.default_rng(seed)
+    return np.mean(
+        [
+            checked_correct(model, add_noise(images, std, kind, rng), labels, batch_size)
+            for _ in range(draws)
+        ],
+        axis=0,
+    )
+
+
+def noise_sweep_correct(
+    model, images, labels, stds, draws=3, seed=2022, kinds=NOISE_KINDS
+):
+    """Per-image noisy correctness for every noise kind and std:
+    {kind: {str(std): float (n,)}}, each the fraction of draws right.
 
     The images and labels are checked once, not once per kind and std.
     """
     images, labels = check_model_inputs(model, images, labels)
     return {
         kind: {
-            str(std): checked_noisy_accuracy(
+            str(std): checked_noisy_correct(
                 model, images, labels, std, kind, draws, seed
             )
             for std in stds
         }
         for kind in kinds
+    }
+
+
+def noise_sweep(model, images, labels, stds, draws=3, seed=2022, kinds=NOISE_KINDS):
+    """`noisy_accuracy` for every noise kind and std: {kind: {str(std): accuracy}}."""
+    per_image = noise_sweep_correct(model, images, labels, stds, draws, seed, kinds)
+    return {
+        kind: {std: float(np.mean(right)) for std, right in by_std.items()}
+        for kind, by_std in per_image.items()
     }
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 from cleverhans.tf2.attacks import spsa as cleverhans_spsa
 
-from keras_hebb.robustness.attacks import Attack
+from keras_hebb.robustness.attacks import Attack, budget_name
 
 
 class Keras3SPSAAdam(cleverhans_spsa.SPSAAdam):
@@ -65,10 +65,7 @@ class SPSA(Attack):
 
     @property
     def name(self):
-        return (
-            f"SPSA-{self.iterations}x{self.samples} "
-            f"{'linf'} {round(self.eps * 255)}/255"
-        )
+        return f"SPSA-{self.iterations}x{self.samples} {budget_name('linf', self.eps)}"
 
     def attack_batch(self, model, x, y):
         logits = self.for_model(

@@ -1,0 +1,59 @@
+"""Where a result comes from: the code's git commit and every library's version."""
+
+import importlib.metadata
+import pathlib
+import platform
+import subprocess
+
+# The distributions whose versions every output records: everything a run
+# imports, the attack libraries included.
+DISTRIBUTIONS = (
+    "keras-hebb",
+    "tensorflow",
+    "keras",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "omegaconf",
+    "tensorflow-datasets",
+    "cleverhans",
+    "adversarial-robustness-toolbox",
+    "matplotlib",
+    "Pillow",
+)
+
+
+def library_versions():
+    """{distribution: version} of `DISTRIBUTIONS` (None where not installed),
+    with Python and the platform."""
+    versions = {"python": platform.python_version(), "platform": platform.platform()}
+    for name in DISTRIBUTIONS:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def git_state(folder=None):
+    """The commit checked out where the package lives and whether its tracked
+    files differ from it; None values outside a git checkout."""
+    folder = folder or pathlib.Path(__file__).resolve().parent
+
+    def git(*args):
+        result = subprocess.run(
+            ["git", *args], cwd=folder, capture_output=True, text=True, timeout=30
+        )
+        return result.stdout.strip() if result.returncode == 0 else None
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        changes = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        commit, changes = None, None
+    return {"git_commit": commit, "git_dirty": None if changes is None else bool(changes)}
+
+
+def provenance():
+    """The git state and library versions, as every output records them."""
+    return {**git_state(), "versions": library_versions()}
