@@ -43,10 +43,10 @@ from keras_hebb.hah import num_winners
 from keras_hebb.models import baseline_vgg, hah_vgg
 from keras_hebb.models.vgg import conv_widths
 from keras_hebb.order_statistics import kth_largest, kth_smallest_per_map, top_k_sum
-from keras_hebb.presets import PRESETS
 from keras_hebb.robustness.attacks import PGD
 from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.robustness.noise import noise_sweep
+from keras_hebb.run.config import load_config
 
 NETWORKS = {
     "baseline_vgg": baseline_vgg,
@@ -309,11 +309,11 @@ def compare_evaluation(models, num_images):
     rng = np.random.default_rng(2022)
     images = rng.uniform(size=(num_images, 32, 32, 3)).astype("float32")
     labels = rng.integers(0, 10, size=num_images)
-    preset = PRESETS["cpu"]
-    forward_passes = len(NOISE_KINDS) * len(preset.noise_stds) * preset.noise_draws
+    evaluation = load_config("cpu").evaluation
+    forward_passes = len(NOISE_KINDS) * len(evaluation.noise_stds) * evaluation.noise_draws
     for name, model in models.items():
         pgd, gradient_pass, sweep, forward_pass = evaluation_timings(
-            model, images, labels, preset
+            model, images, labels, evaluation
         )
         print(
             f"{name:13s} PGD-20 on {num_images} images {pgd:.1f} s = "
@@ -324,7 +324,7 @@ def compare_evaluation(models, num_images):
         )
 
 
-def evaluation_timings(model, images, labels, preset):
+def evaluation_timings(model, images, labels, evaluation):
     """Seconds of PGD-20, one gradient pass, the noise sweep, one forward pass."""
     pgd = PGD(2 / 255, "linf", steps=20)
     gradient = input_gradient_function(model)
@@ -337,7 +337,7 @@ def evaluation_timings(model, images, labels, preset):
         timed(lambda: input_gradient_pass(gradient, images, labels)),
         timed(
             lambda: noise_sweep(
-                model, images, labels, preset.noise_stds, preset.noise_draws
+                model, images, labels, evaluation.noise_stds, evaluation.noise_draws
             )
         ),
         timed(lambda: model.predict(images, batch_size=500, verbose=0)),

@@ -17,14 +17,40 @@ def test_console_command_is_installed():
     )
 
 
-def test_help_lists_subcommands():
+SUBCOMMANDS = ("run", "config", "train", "evaluate", "robustness", "export", "report")
+
+
+def test_help_lists_subcommands_and_every_option_shows_its_default():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("run", "train", "evaluate", "export"):
+    for command in SUBCOMMANDS:
         assert command in result.stdout
     run_help = run("run", "--help")
-    assert run_help.returncode == 0 and "--preset" in run_help.stdout
-    assert "cifar10-jpeg" in run_help.stdout
+    assert run_help.returncode == 0 and "cifar10-jpeg" in run_help.stdout
+    for option in ("--preset", "--variants", "--config", "--distribute", "--deterministic"):
+        text = run_help.stdout.split(option, 2)[-1].split("\n  -")[0]
+        assert "default" in text, option
+
+
+def test_help_answers_without_importing_tensorflow():
+    probe = (
+        "import sys, time\n"
+        "start = time.perf_counter()\n"
+        "from keras_hebb.run import cli\n"
+        f"for command in ([], *[[c] for c in {SUBCOMMANDS!r}]):\n"
+        "    try:\n"
+        "        cli.main([*command, '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(time.perf_counter() - start)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax', 'torch')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    *_, seconds, heavy = result.stdout.strip().splitlines()
+    assert heavy == "[]", heavy
+    assert float(seconds) < 1.0
 
 
 def test_bad_preset_is_refused():
@@ -33,10 +59,22 @@ def test_bad_preset_is_refused():
     assert "invalid choice: 'huge'" in result.stderr
 
 
+def test_bad_override_is_refused_before_tensorflow_starts():
+    result = run("run", "--preset", "smoke", "--output", "unused", "training.epoch=3")
+    assert result.returncode == 2
+    assert "unknown key 'training.epoch'. Did you mean 'training.epochs'?" in result.stderr
+    assert not pathlib.Path("unused").exists()
+
+
+def test_config_prints_the_resolved_yaml():
+    result = run("config", "--preset", "cpu", "--variants", "ablation", "training.epochs=3")
+    assert result.returncode == 0, result.stderr
+    assert "epochs: 3" in result.stdout and "no_threshold:" in result.stdout
+    assert "I0000" not in result.stderr and "absl" not in result.stderr
+
+
 def test_bad_strategy_is_refused():
-    result = run(
-        "train", "--network", "hah_vgg", "--distribute", "tpu", "--output", "x"
-    )
+    result = run("train", "--variant", "hah", "--distribute", "tpu", "--output", "x")
     assert result.returncode == 2
     assert "invalid choice: 'tpu'" in result.stderr and "multi_worker" in result.stderr
 

@@ -4,29 +4,45 @@ import os
 import pathlib
 
 import keras
+import numpy as np
 import pytest
 from folders import write_image_folder
 from PIL import Image
 
+from keras_hebb.run import experiment
+from keras_hebb.run.config import load_config
 from keras_hebb.run.experiment import (
-    NETWORKS,
+    ConfigMismatchError,
+    evaluate_files,
+    learning_rate_schedule,
     read_history,
     run_experiment,
-    run_robustness,
-    step_schedule,
+    seed_folder,
     train_network,
     without_timings,
 )
-from keras_hebb.presets import PRESETS, get_preset
 from keras_hebb.run.report import PLOTS
+from keras_hebb.run.robust_accuracy import run_robustness
 
-SMOKE = get_preset("smoke")
+SEEDS = (2022, 2023)
+
+
+def smoke_config(folder, *overrides):
+    return load_config("smoke", overrides=[f"data.source={folder}", *overrides])
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
+def data_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    return write_image_folder(root / "data", train_per_class=13, test_per_class=7)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory, data_folder):
+    """The paper's two variants, two seeds, smoke size; every file's writes
+    recorded."""
     root = tmp_path_factory.mktemp("smoke")
-    folder = write_image_folder(root / "data", train_per_class=13, test_per_class=7)
+    config = smoke_config(data_folder, f"training.seeds=[{SEEDS[0]},{SEEDS[1]}]")
     renamed = []
     real_replace = os.replace
 
@@ -36,12 +52,8 @@ def smoke_run(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(os, "replace", replace)
-        record = run_experiment(SMOKE, folder, root / "out")
-    SMOKE_RENAMED.extend(renamed)
-    return root / "out", record, folder
-
-
-SMOKE_RENAMED = []
+        record = run_experiment(config, root / "out")
+    return root / "out", record, config, renamed
 
 
 def in_unit_range(value):
@@ -49,148 +61,261 @@ def in_unit_range(value):
 
 
 def test_every_output_file_appears(smoke_run):
-    out, _, _ = smoke_run
+    out, _, config, _ = smoke_run
     for name in ["results.json", "results.md", *PLOTS.values()]:
         assert (out / name).is_file(), name
-    for network in NETWORKS:
-        assert (out / f"{network}.keras").is_file()
-        assert (
-            len((out / f"{network}_history.csv").read_text().splitlines())
-            == 1 + SMOKE.epochs
-        )
-        assert any((out / "tensorboard" / network).rglob("events.out.tfevents.*"))
+    for variant in config.variants:
+        for seed in SEEDS:
+            folder = seed_folder(out, variant, seed)
+            for name in ("model.keras", "evaluation.json", "per_image.npz", "variant.json"):
+                assert (folder / name).is_file(), (variant, seed, name)
+            history = (folder / "history.csv").read_text().splitlines()
+            assert len(history) == 1 + config.training.epochs
+            assert any((folder / "tensorboard").rglob("events.out.tfevents.*"))
+            assert not (folder / "backup").exists()
     for plot in PLOTS.values():
         with Image.open(out / plot) as image:
-            assert image.width > 300 and image.height > 200
-    assert not (out / "partial_results.json").exists()
+            assert image.width > 300 and image.height > 150
 
 
 def test_every_output_file_is_written_through_a_rename(smoke_run):
-    out, _, _ = smoke_run
+    out, _, _, renamed = smoke_run
     written = {
         path
         for path in out.rglob("*")
         if path.is_file() and "tensorboard" not in path.relative_to(out).parts
     }
-    assert written and written <= set(SMOKE_RENAMED)
+    assert written and written <= set(renamed)
     assert not list(out.rglob("*partial*"))
 
 
-def test_results_hold_every_number_in_range(smoke_run):
-    out, record, _ = smoke_run
+def test_results_record_the_configuration_and_provenance(smoke_run):
+    out, record, config, _ = smoke_run
     assert json.loads((out / "results.json").read_text()) == json.loads(
         json.dumps(record)
     )
-    assert record["preset"]["name"] == "smoke" and record["seed"] == 2022
-    assert record["replicas"] == 1 and isinstance(record["deterministic"], bool)
-    for name in NETWORKS:
-        training = json.loads((out / f"{name}_training.json").read_text())
-        assert training["seed"] == 2022 and training["epochs"] == SMOKE.epochs
-    assert record["test_images"] == SMOKE.test_limit
-    assert {"tensorflow", "keras", "keras_hebb", "cleverhans"} <= set(
-        record["versions"]
+    assert record["config"] == config.to_dict()
+    assert record["config"]["training"]["seeds"] == list(SEEDS)
+    provenance = record["provenance"]
+    assert set(provenance) == {"git_commit", "git_dirty", "versions"}
+    assert {"tensorflow", "keras", "adversarial-robustness-toolbox", "omegaconf"} <= set(
+        provenance["versions"]
     )
-    for name, net in record["networks"].items():
-        assert in_unit_range(net["clean_accuracy"])
-        for kind in ("gaussian", "uniform"):
-            assert list(net["noise_accuracy"][kind]) == [
-                str(s) for s in SMOKE.noise_stds
-            ]
-            assert all(in_unit_range(a) for a in net["noise_accuracy"][kind].values())
-        assert len(net["adversarial_accuracy"]) == len(SMOKE.attack_budgets)
-        assert all(in_unit_range(a) for a in net["adversarial_accuracy"].values())
-        assert list(net["snr_db"]) == [f"conv{i}" for i in range(1, 9)]
-        assert all(math.isfinite(v) for v in net["snr_db"].values())
-        for conv, stats in net["sparsity"].items():
-            assert in_unit_range(stats["nonzero"])
-            assert stats["top_mean"] >= stats["rest_mean"] >= 0
-        assert sum(net["histogram"]["counts"]) > 0
-        assert net["train_seconds"] > 0
-        assert len(net["history"]["accuracy"]) == SMOKE.epochs
-    hah = record["networks"]["hah_vgg"]["sparsity"]
-    assert all(hah[f"conv{i}"]["nonzero"] <= 0.25 for i in range(1, 7))
+    assert provenance["versions"]["adversarial-robustness-toolbox"] is not None
+    assert record["replicas"] == 1 and isinstance(record["deterministic"], bool)
+    assert record["test_images"] == config.data.test_limit
 
 
-def test_results_md_shows_both_networks_side_by_side(smoke_run):
-    out, record, _ = smoke_run
+def test_every_seed_has_every_figure_in_range(smoke_run):
+    _, record, config, _ = smoke_run
+    evaluation = config.evaluation
+    for variant, by_seed in record["variants"].items():
+        assert list(by_seed) == [str(s) for s in SEEDS]
+        for net in by_seed.values():
+            assert in_unit_range(net["clean_accuracy"])
+            for kind in evaluation.noise_kinds:
+                assert list(net["noise_accuracy"][kind]) == [
+                    str(s) for s in evaluation.noise_stds
+                ]
+            assert len(net["adversarial_accuracy"]) == len(evaluation.attack_budgets)
+            assert all(in_unit_range(a) for a in net["adversarial_accuracy"].values())
+            assert all(math.isfinite(v) for v in net["snr_db"].values())
+            assert net["train_seconds"] > 0
+    hah = record["variants"]["hah"][str(SEEDS[0])]
+    assert hah["sparse_blocks"] == [f"conv{i}" for i in range(1, 7)]
+    assert record["variants"]["baseline"][str(SEEDS[0])]["sparse_blocks"] == []
+    assert record["sparse_blocks"] == hah["sparse_blocks"]
+    assert all(hah["sparsity"][f"conv{i}"]["nonzero"] <= 0.25 for i in range(1, 7))
+
+
+def test_seeds_differ_and_the_summary_is_their_mean_and_sd(smoke_run):
+    out, record, _, _ = smoke_run
+    for variant in ("baseline", "hah"):
+        accuracies = [record["variants"][variant][str(s)]["clean_accuracy"] for s in SEEDS]
+        summary = record["summary"][variant]["clean_accuracy"]
+        assert summary["n"] == 2
+        assert summary["mean"] == pytest.approx(np.mean(accuracies))
+        assert summary["sd"] == pytest.approx(np.std(accuracies, ddof=1))
+    weights = [
+        keras.saving.load_model(seed_folder(out, "hah", s) / "model.keras").get_weights()[1]
+        for s in SEEDS
+    ]
+    assert not np.array_equal(*weights)
+
+
+def test_comparison_pairs_the_same_images_across_seeds(smoke_run):
+    out, record, _, _ = smoke_run
+    clean = record["comparisons"]["hah"]["clean"]
+    scores = {
+        (v, s): np.load(seed_folder(out, v, s) / "per_image.npz")["clean"]
+        for v in ("baseline", "hah")
+        for s in SEEDS
+    }
+    expected = np.mean([scores["hah", s] - scores["baseline", s] for s in SEEDS])
+    assert clean["difference"] == pytest.approx(expected, abs=1e-6)
+    assert clean["interval"][0] <= clean["difference"] <= clean["interval"][1]
+    assert set(clean["mcnemar"]) == {str(s) for s in SEEDS}
+    for seed in SEEDS:
+        test = clean["mcnemar"][str(seed)]
+        assert test["other_only"] == int(
+            np.sum((scores["hah", seed] == 1) & (scores["baseline", seed] == 0))
+        )
+    assert clean["across_seeds"]["seeds"] == 2
+    assert clean["verdict"] in ("higher", "lower", "no difference shown")
+
+
+def test_results_md_has_a_column_per_variant_with_spreads(smoke_run):
+    out, record, _, _ = smoke_run
     text = (out / "results.md").read_text()
-    base = record["networks"]["baseline_vgg"]["clean_accuracy"]
-    hah = record["networks"]["hah_vgg"]["clean_accuracy"]
-    assert f"| clean accuracy | {base:.4f} | {hah:.4f} |" in text
+    clean = {v: record["summary"][v]["clean_accuracy"] for v in ("baseline", "hah")}
+    row = (
+        f"| clean accuracy | {clean['baseline']['mean']:.4f} ± "
+        f"{clean['baseline']['sd']:.4f} | {clean['hah']['mean']:.4f} ± "
+        f"{clean['hah']['sd']:.4f} |"
+    )
+    assert row in text
+    assert "### HaH against baseline" in text
     assert "PGD-3 L_inf 2/255" in text and "PGD-3 L2 0.5" in text
     assert all(f"![{key}]({name})" in text for key, name in PLOTS.items())
 
 
-def test_rerun_reuses_trained_models(smoke_run, capsys):
-    out, first, folder = smoke_run
-    mtime = (out / "hah_vgg.keras").stat().st_mtime
-    again = run_experiment(SMOKE, folder, out)
-    assert "not retraining" in capsys.readouterr().out
-    assert (out / "hah_vgg.keras").stat().st_mtime == mtime
-    for name in NETWORKS:
-        assert again["networks"][name]["train_seconds"] is None
-    # Evaluation seeds itself: the same figures, timings apart.
-    assert (
-        again["networks"]["hah_vgg"]["evaluation_seconds"]
-        != (first["networks"]["hah_vgg"]["evaluation_seconds"])
-    )
+def test_rerun_reuses_every_evaluation(smoke_run, capsys):
+    out, first, config, _ = smoke_run
+    model_file = seed_folder(out, "hah", SEEDS[1]) / "model.keras"
+    mtime = model_file.stat().st_mtime
+    again = run_experiment(config, out)
+    assert capsys.readouterr().out.count("evaluation found") == 4
+    assert model_file.stat().st_mtime == mtime
     assert without_timings(json.loads(json.dumps(again))) == without_timings(
         json.loads(json.dumps(first))
     )
 
 
-def test_step_schedule_drops_at_60_and_80_percent():
-    schedule = step_schedule(PRESETS["paper"])
-    rates = [schedule(epoch) for epoch in (0, 59, 60, 79, 80, 99)]
-    assert rates == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4, 1e-5, 1e-5])
+def test_rerun_with_another_configuration_is_refused(smoke_run):
+    out, _, config, _ = smoke_run
+    changed = smoke_config(
+        config.data.source,
+        f"training.seeds=[{SEEDS[0]},{SEEDS[1]}]",
+        "variants.hah.args.keep=0.5",
+    )
+    with pytest.raises(ConfigMismatchError, match="'arguments'"):
+        run_experiment(changed, out)
 
 
-def test_unknown_preset_raises():
-    with pytest.raises(ValueError, match="'huge'"):
-        get_preset("huge")
+def test_evaluate_files_compares_saved_models(smoke_run, tmp_path):
+    out, record, config, _ = smoke_run
+    files = [seed_folder(out, v, SEEDS[0]) / "model.keras" for v in ("baseline", "hah")]
+    evaluated = evaluate_files(config, files, tmp_path)
+    assert list(evaluated["summary"]) == ["baseline_seed_2022_model", "hah_seed_2022_model"]
+    first = next(iter(evaluated["variants"].values()))[str(SEEDS[0])]
+    assert first["clean_accuracy"] == record["variants"]["baseline"][str(SEEDS[0])][
+        "clean_accuracy"
+    ]
+    assert (tmp_path / "results.md").is_file()
 
 
-class StopAfterFirstEpoch(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        raise RuntimeError("interrupted")
-
-
-def test_interrupted_training_resumes_from_last_epoch(tmp_path):
-    folder = write_image_folder(tmp_path / "data", train_per_class=13, test_per_class=4)
-    out = tmp_path / "out"
-    out.mkdir()
-    with pytest.raises(RuntimeError, match="interrupted"):
-        train_network(
-            "baseline_vgg", SMOKE, folder, out, callbacks=[StopAfterFirstEpoch()]
-        )
-    assert not (out / "baseline_vgg.keras").exists()
-    train_network("baseline_vgg", SMOKE, folder, out)
-    history = read_history(out / "baseline_vgg_history.csv")
-    assert history["epoch"] == [0.0, 1.0]
-    assert (out / "baseline_vgg.keras").is_file()
-    backup = out / "backup" / "baseline_vgg"
-    assert not backup.exists() or not any(backup.iterdir())
-
-
-def test_robustness_reports_worst_case_over_the_attack_set(smoke_run):
-    out, _, folder = smoke_run
-    record = run_robustness(SMOKE, folder, out)
+def test_robustness_of_a_run_summarises_every_seed(smoke_run):
+    out, _, config, _ = smoke_run
+    record = run_robustness(config, out)
     assert json.loads((out / "robustness.json").read_text()) == json.loads(
         json.dumps(record)
     )
+    assert list(record["by_seed"]) == [str(s) for s in SEEDS]
     text = (out / "robustness.md").read_text()
-    assert "worst case (robust accuracy)" in text
-    for name in NETWORKS:
-        for key, result in record["models"][name].items():
-            names = " ".join(result["per_attack"])
-            for attack in ("APGD-CE", "APGD-T", "PGD-3x2", "transfer from"):
-                assert attack in names, (name, key, attack)
-            assert ("SPSA" in names) == key.startswith("linf")
-            assert ("BPDA" in names) == (name == "hah_vgg")
-            assert result["worst_case"] <= min(result["per_attack"].values())
-            assert set(result["checks"]) == {
-                "eps_sweep",
-                "convergence",
-                "white_box_strongest",
-                "bpda",
-            }
+    assert "robust accuracy (worst case)" in text and "Each attack, seed 2023" in text
+    for seed, models in record["by_seed"].items():
+        for name, by_budget in models.items():
+            for key, result in by_budget.items():
+                names = " ".join(result["per_attack"])
+                for attack in ("APGD-CE", "APGD-T", "PGD-3x2", "transfer from"):
+                    assert attack in names, (name, key, attack)
+                assert ("SPSA" in names) == key.startswith("linf")
+                assert ("BPDA" in names) == (name == "hah")
+                assert result["worst_case"] <= min(result["per_attack"].values())
+                assert np.mean(result["robust_images"]) == result["worst_case"]
+    key = next(iter(record["summary"]["hah"]))
+    worst = [record["by_seed"][str(s)]["hah"][key]["worst_case"] for s in SEEDS]
+    assert record["summary"]["hah"][key]["mean"] == pytest.approx(np.mean(worst))
+    assert "baseline" not in record["comparisons"] and key in record["comparisons"]["hah"]
+
+
+def test_robustness_of_one_model_file(smoke_run, tmp_path):
+    out, _, config, _ = smoke_run
+    record = run_robustness(
+        config, tmp_path, [seed_folder(out, "hah", SEEDS[0]) / "model.keras"]
+    )
+    (name,) = record["summary"]
+    assert record["comparisons"] == {}
+    result = next(iter(record["by_seed"]["0"][name].values()))
+    assert not any(a.startswith("transfer") for a in result["per_attack"])
+
+
+def test_learning_rate_schedules(data_folder):
+    def rates(*overrides):
+        config = smoke_config(data_folder, "training.epochs=10", *overrides)
+        schedule = learning_rate_schedule(config.training)
+        return [schedule(epoch) for epoch in (0, 5, 6, 8, 9)]
+
+    assert rates() == pytest.approx([1e-3, 1e-3, 1e-4, 1e-5, 1e-5])
+    assert rates("training.schedule=constant") == pytest.approx([1e-3] * 5)
+    cosine = rates("training.schedule=cosine")
+    assert cosine[0] == pytest.approx(1e-3) and cosine[2] < cosine[1] < cosine[0]
+
+
+class DieInSecondEpoch(keras.callbacks.Callback):
+    """Raises as the second epoch begins, after the first one's checkpoint."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("interrupted")
+
+
+def test_a_run_dying_mid_variant_list_resumes_there(data_folder, tmp_path, capsys, monkeypatch):
+    config = smoke_config(
+        data_folder,
+        "variants.no_threshold.network=hah_vgg",
+        "variants.no_threshold.args.threshold=none",
+        "evaluation.noise_stds=[0.1]",
+        "evaluation.noise_kinds=[gaussian]",
+        "evaluation.attack_budgets=[{norm: linf, eps: 0.01}]",
+    )
+    assert list(config.variants) == ["baseline", "hah", "no_threshold"]
+    real_train = experiment.train_network
+
+    def dies_in_hah(config, variant, seed, folder, callbacks=(), strategy=None):
+        if variant == "hah":
+            callbacks = [DieInSecondEpoch()]
+        return real_train(config, variant, seed, folder, callbacks, strategy)
+
+    monkeypatch.setattr(experiment, "train_network", dies_in_hah)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        run_experiment(config, tmp_path)
+    monkeypatch.setattr(experiment, "train_network", real_train)
+    baseline_file = seed_folder(tmp_path, "baseline", 2022) / "evaluation.json"
+    assert baseline_file.is_file()
+    assert not (seed_folder(tmp_path, "hah", 2022) / "model.keras").exists()
+    assert not seed_folder(tmp_path, "no_threshold", 2022).exists()
+    mtime = baseline_file.stat().st_mtime
+    capsys.readouterr()
+    record = run_experiment(config, tmp_path)
+    log = capsys.readouterr().out
+    assert "baseline seed 2022: evaluation found" in log
+    assert "hah seed 2022: training epochs 2-2 of 2" in log
+    assert "no_threshold seed 2022: training epochs 1-2 of 2" in log
+    assert baseline_file.stat().st_mtime == mtime
+    history = read_history(seed_folder(tmp_path, "hah", 2022) / "history.csv")
+    assert history["epoch"] == [0.0, 1.0]
+    assert list(record["comparisons"]) == ["hah", "no_threshold"]
+    assert "threshold1" not in json.dumps(
+        record["variants"]["no_threshold"]["2022"]["sparsity"]
+    )
+
+
+def test_train_network_rebuilds_the_configured_variant(data_folder, tmp_path):
+    config = smoke_config(data_folder, "variants.hah.args.threshold=adaptive")
+    model, seconds = train_network(config, "hah", 7, tmp_path)
+    assert seconds > 0 and model.name == "hah"
+    types = {type(layer).__name__ for layer in model.layers}
+    assert "AdaptiveThreshold" in types and "FractionalThreshold" not in types
+    recorded = json.loads((tmp_path / "training.json").read_text())
+    assert recorded["seed"] == 7 and recorded["arguments"]["threshold"] == "adaptive"

@@ -7,9 +7,7 @@ from keras_hebb.run import cli, experiment
 from keras_hebb.callbacks import NonFiniteTrainingError, StopOnNonFinite
 from keras_hebb.run.checkpoint import EpochCheckpoint
 from keras_hebb.run.experiment import read_history, train_network
-from keras_hebb.presets import get_preset
-
-SMOKE = get_preset("smoke")
+from keras_hebb.run.config import load_config
 
 
 def tiny_model():
@@ -68,22 +66,14 @@ class PoisonAtSecondEpoch(keras.callbacks.Callback):
 
 def test_nan_in_training_keeps_last_good_backup_and_writes_no_model(tmp_path):
     folder = write_image_folder(tmp_path / "data", train_per_class=4, test_per_class=2)
+    config = load_config("smoke", overrides=[f"data.source={folder}"])
     out = tmp_path / "out"
-    out.mkdir()
     with pytest.raises(NonFiniteTrainingError, match="batch 1 of epoch 2 "):
-        train_network(
-            "baseline_vgg",
-            SMOKE,
-            folder,
-            out,
-            callbacks=[PoisonAtSecondEpoch()],
-        )
-    assert not (out / "baseline_vgg.keras").exists()
-    assert read_history(out / "baseline_vgg_history.csv")["epoch"] == [0.0]
-    checkpoint = EpochCheckpoint(
-        out / "backup" / "baseline_vgg", out / "restored_history.csv", SMOKE.seed
-    )
-    model = experiment.build_network("baseline_vgg", SMOKE)
+        train_network(config, "baseline", 2022, out, callbacks=[PoisonAtSecondEpoch()])
+    assert not (out / "model.keras").exists()
+    assert read_history(out / "history.csv")["epoch"] == [0.0]
+    checkpoint = EpochCheckpoint(out / "backup", out / "restored_history.csv", 2022)
+    model = experiment.build_network(config, "baseline", 2022)
     # Epoch 1 (index 0) done: a rerun resumes at the second epoch (index 1).
     assert checkpoint.restore(model) == 1
     assert all(np.isfinite(w).all() for w in model.get_weights())
@@ -94,8 +84,8 @@ def test_cli_exits_with_an_error_naming_the_backup(tmp_path, monkeypatch):
         raise NonFiniteTrainingError("training stopped at batch 7 of epoch 3")
 
     monkeypatch.setattr(experiment, "train_network", diverging)
-    arguments = ["train", "--network", "hah_vgg", "--preset", "smoke"]
+    arguments = ["train", "--variant", "hah", "--preset", "smoke", "--verbose"]
     with pytest.raises(SystemExit) as stop:
         cli.main([*arguments, "--data", str(tmp_path), "--output", str(tmp_path)])
     assert str(stop.value).startswith("keras-hebb: error: training stopped at batch 7")
-    assert f"last good epoch is kept in {tmp_path / 'backup'}" in str(stop.value)
+    assert f"backup/ folder under {tmp_path}" in str(stop.value)

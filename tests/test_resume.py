@@ -15,16 +15,17 @@ import subprocess
 import sys
 import time
 
-import keras
 import numpy as np
 import pytest
 from folders import write_image_folder
 
 from keras_hebb.run.checkpoint import CheckpointError
 from keras_hebb.run.experiment import train_network
-from keras_hebb.presets import get_preset
+from keras_hebb.saving import load_model
+from keras_hebb.run.config import load_config
 
-NETWORK = "hah_vgg"
+VARIANT = "hah"
+SEED = 2022
 
 
 def keras_hebb(*args):
@@ -36,8 +37,12 @@ def keras_hebb(*args):
     )
 
 
+def seed_folder(output):
+    return output / VARIANT / f"seed_{SEED}"
+
+
 def train(folder, output):
-    command = ("train", "--network", NETWORK, "--preset", "smoke")
+    command = ("train", "--variant", VARIANT, "--preset", "smoke")
     return keras_hebb(*command, "--data", folder, "--output", output)
 
 
@@ -65,17 +70,17 @@ def runs(tmp_path_factory):
     whole, killed, corrupt = root / "whole", root / "killed", root / "corrupt"
     uninterrupted = train(folder, whole)
     killed_code = kill_after_first_epoch(
-        train(folder, killed), killed / f"{NETWORK}_history.csv"
+        train(folder, killed), seed_folder(killed) / "history.csv"
     )
     state = {
         "killed_code": killed_code,
-        "checkpoints": sorted(p.name for p in (killed / "backup" / NETWORK).iterdir()),
-        "model_after_kill": (killed / f"{NETWORK}.keras").exists(),
+        "checkpoints": sorted(p.name for p in (seed_folder(killed) / "backup").iterdir()),
+        "model_after_kill": (seed_folder(killed) / "model.keras").exists(),
     }
     shutil.copytree(killed, corrupt)
-    weights = corrupt / "backup" / NETWORK / "epoch_0001" / "model.weights.h5"
+    weights = seed_folder(corrupt) / "backup" / "epoch_0001" / "model.weights.h5"
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
-    state["corrupt_history"] = (corrupt / f"{NETWORK}_history.csv").read_text()
+    state["corrupt_history"] = (seed_folder(corrupt) / "history.csv").read_text()
     results = {"resumed": finish(train(folder, killed)), "whole": finish(uninterrupted)}
     return root, state, results, folder
 
@@ -88,12 +93,12 @@ def test_killed_run_resumes_to_the_uninterrupted_weights(runs):
         code, output = results[name]
         assert code == 0, output[-3000:]
     assert "training epochs 2-2" in results["resumed"][1]
-    whole = keras.saving.load_model(root / "whole" / f"{NETWORK}.keras")
-    resumed = keras.saving.load_model(root / "killed" / f"{NETWORK}.keras")
+    whole = load_model(seed_folder(root / "whole") / "model.keras")
+    resumed = load_model(seed_folder(root / "killed") / "model.keras")
     for a, b in zip(whole.weights, resumed.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
     histories = [
-        (root / run / f"{NETWORK}_history.csv").read_text()
+        (seed_folder(root / run) / "history.csv").read_text()
         for run in ("whole", "killed")
     ]
     assert histories[0] == histories[1]
@@ -103,20 +108,21 @@ def test_killed_run_resumes_to_the_uninterrupted_weights(runs):
         "1.0",
     ]
     records = [
-        json.loads((root / run / f"{NETWORK}_training.json").read_text())
+        json.loads((seed_folder(root / run) / "training.json").read_text())
         for run in ("whole", "killed")
     ]
     assert records[0] == records[1]
     assert records[0]["seed"] == 2022 and records[0]["deterministic"] is True
-    assert not (root / "killed" / "backup" / NETWORK).exists()
+    assert not (seed_folder(root / "killed") / "backup").exists()
 
 
 def test_truncated_checkpoint_is_an_error_naming_the_file(runs):
     root, state, _, folder = runs
     corrupt = root / "corrupt"
-    weights = corrupt / "backup" / NETWORK / "epoch_0001" / "model.weights.h5"
+    weights = seed_folder(corrupt) / "backup" / "epoch_0001" / "model.weights.h5"
+    config = load_config("smoke", overrides=[f"data.source={folder}"])
     with pytest.raises(CheckpointError, match=f"Cannot read the checkpoint {weights}"):
-        train_network(NETWORK, get_preset("smoke"), folder, corrupt)
-    assert not (corrupt / f"{NETWORK}.keras").exists()
-    history = (corrupt / f"{NETWORK}_history.csv").read_text()
+        train_network(config, VARIANT, SEED, seed_folder(corrupt))
+    assert not (seed_folder(corrupt) / "model.keras").exists()
+    history = (seed_folder(corrupt) / "history.csv").read_text()
     assert history == state["corrupt_history"]

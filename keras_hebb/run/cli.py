@@ -65,6 +65,8 @@ def hide_native_logs():
     threading.Thread(target=forward, name="native-log-filter", daemon=True).start()
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
+VERBOSE_HELP = "show TensorFlow's C++ log lines (default: hidden)"
+
 
 def add_config_options(command):
     """The options that make a run's configuration."""
@@ -138,13 +140,21 @@ def parser():
         description="Train, evaluate and compare HaH networks and their baselines.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    main.add_argument(
-        "--verbose", action="store_true", help="show TensorFlow's C++ log lines (default: hidden)"
-    )
+    main.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, help):
-        return commands.add_parser(name, help=help, description=help, formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub = commands.add_parser(
+            name,
+            help=help,
+            description=help,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        # SUPPRESS: unset here unless given, so `keras-hebb --verbose run` holds too.
+        sub.add_argument(
+            "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+        )
+        return sub
 
     run = command(
         "run",

@@ -149,8 +149,8 @@ class RobustnessConfig:
 @dataclasses.dataclass
 class RunConfig:
     """Everything one run does. `network_args` go to every variant's builder
-    (the run's network size); `reference` is the variant the others are
-    compared with (default: the first)."""
+    that takes them (the run's network size); `reference` is the variant the
+    others are compared with (default: the first)."""
 
     name: str = "paper"
     variant_set: str = "paper"
@@ -173,8 +173,13 @@ class RunConfig:
         return self.variants[variant].label or variant
 
     def builder_arguments(self, variant):
-        """The keyword arguments `variant`'s builder is called with."""
-        return {**self.network_args, **self.variants[variant].args}
+        """The keyword arguments `variant`'s builder is called with: the
+        `network_args` it takes, then the variant's own `args`."""
+        from keras_hebb.models.registry import builder_parameters
+
+        accepted = builder_parameters(self.variants[variant].network)
+        shared = {k: v for k, v in self.network_args.items() if k in accepted}
+        return {**shared, **self.variants[variant].args}
 
     def to_dict(self):
         """The resolved configuration as plain data (what outputs record)."""
@@ -243,12 +248,14 @@ def explain(error, origin):
 def merge(base, layer, origin, replace_variants=True):
     """`layer` (an OmegaConf node) merged over `base`. With
     `replace_variants`, a `variants` key in `layer` replaces the variants of
-    `base` (a preset or file defines a comparison); dotted overrides change
-    or add single variants instead."""
+    `base`, and the reference with them unless `layer` names one (a preset
+    or file defines a comparison); dotted overrides change or add single
+    variants instead."""
     try:
         if replace_variants and "variants" in layer:
             base = base.copy()
             base.variants = {}
+            base.reference = ""
         return OmegaConf.merge(base, layer)
     except OmegaConfBaseException as error:
         raise explain(error, origin) from None
@@ -397,21 +404,26 @@ def problems_of(config):
 
 
 def argument_problems(config):
-    """Variant arguments that their builder does not take, as "key: problem"."""
+    """Variant arguments that their builder does not take, and network_args
+    that no variant's builder takes, as "key: problem" strings."""
     from keras_hebb.models.registry import builder_parameters
 
-    problems = []
+    problems, taken = [], set()
     for name, variant in config.variants.items():
-        if variant.network not in NETWORKS:
-            continue
         parameters = builder_parameters(variant.network)
-        for key in config.builder_arguments(name):
+        taken.update(parameters)
+        for key in variant.args:
             if key not in parameters:
-                origin = "args" if key in variant.args else "network_args"
                 problems.append(
-                    f"variants.{name}.{origin}.{key}: {variant.network} takes no "
+                    f"variants.{name}.args.{key}: {variant.network} takes no "
                     f"argument {key!r}; it takes {parameters}"
                 )
+    for key in config.network_args:
+        if key not in taken:
+            problems.append(
+                f"network_args.{key}: no variant's builder takes it "
+                f"({sorted({v.network for v in config.variants.values()})})"
+            )
     return problems
 
 

@@ -254,6 +254,7 @@ def train_network(config, variant, seed, folder, callbacks=(), strategy=None):
                 "epochs_done": training.epochs,
                 "replicas": strategy.num_replicas_in_sync,
                 "deterministic": determinism_enabled(),
+                "provenance": provenance(),
             },
         )
         remove(checkpoint.folder)

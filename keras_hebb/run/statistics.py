@@ -150,7 +150,7 @@ def paired_seeds_test(reference_by_seed, other_by_seed):
         return None
     differences = other - reference
     p_value = None
-    if np.ptp(differences) > 0:
+    if np.ptp(differences) > 1e-12:
         p_value = float(stats.ttest_rel(other, reference).pvalue)
     return {
         "seeds": int(len(reference)),
