@@ -38,7 +38,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_hebb.run.data import cifar10
 from keras_hebb.hah import num_winners
 from keras_hebb.models import baseline_vgg, hah_vgg
 from keras_hebb.models.vgg import conv_widths
@@ -47,6 +46,7 @@ from keras_hebb.robustness.attacks import PGD
 from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.robustness.noise import noise_sweep
 from keras_hebb.run.config import load_config
+from keras_hebb.run.data import cifar10
 
 NETWORKS = {
     "baseline_vgg": baseline_vgg,
@@ -310,7 +310,9 @@ def compare_evaluation(models, num_images):
     images = rng.uniform(size=(num_images, 32, 32, 3)).astype("float32")
     labels = rng.integers(0, 10, size=num_images)
     evaluation = load_config("cpu").evaluation
-    forward_passes = len(NOISE_KINDS) * len(evaluation.noise_stds) * evaluation.noise_draws
+    forward_passes = (
+        len(NOISE_KINDS) * len(evaluation.noise_stds) * evaluation.noise_draws
+    )
     for name, model in models.items():
         pgd, gradient_pass, sweep, forward_pass = evaluation_timings(
             model, images, labels, evaluation

@@ -25,16 +25,36 @@ from keras_hebb.run.report import cell, difference_text, p_values_text, table
 
 def arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", default="cpu", help="run preset (default: %(default)s)")
-    parser.add_argument("--config", type=pathlib.Path, action="append", default=[],
-                        help="YAML file(s) over the preset (default: none)")
+    parser.add_argument(
+        "--preset", default="cpu", help="run preset (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--config",
+        type=pathlib.Path,
+        action="append",
+        default=[],
+        help="YAML file(s) over the preset (default: none)",
+    )
     parser.add_argument("--data", required=True, help="the image folder or tfds")
-    parser.add_argument("--epochs", type=int, nargs="+", required=True,
-                        help="the training lengths, in epochs")
-    parser.add_argument("--output", type=pathlib.Path, required=True,
-                        help="folder of the runs and of the study's files")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help="dotted overrides, as for keras-hebb run (default: none)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        nargs="+",
+        required=True,
+        help="the training lengths, in epochs",
+    )
+    parser.add_argument(
+        "--output",
+        type=pathlib.Path,
+        required=True,
+        help="folder of the runs and of the study's files",
+    )
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="dotted overrides, as for keras-hebb run (default: none)",
+    )
     return parser.parse_args(argv)
 
 
@@ -49,7 +69,9 @@ def run_lengths(args):
             [f"data.source={args.data}", *args.overrides, f"training.epochs={epochs}"],
         )
         experiment.make_deterministic(config.training.seeds[0])
-        records[epochs] = experiment.run_experiment(config, args.output / f"epochs_{epochs}")
+        records[epochs] = experiment.run_experiment(
+            config, args.output / f"epochs_{epochs}"
+        )
     return records
 
 
@@ -102,8 +124,11 @@ def plot(records, path):
     )
     gap.axhline(0, color="grey", lw=1)
     accuracy.set(xlabel="epochs", ylabel="clean accuracy", title="mean ± sd over seeds")
-    gap.set(xlabel="epochs", ylabel="HaH minus baseline (points)",
-            title="95% paired-bootstrap interval over the test images")
+    gap.set(
+        xlabel="epochs",
+        ylabel="HaH minus baseline (points)",
+        title="95% paired-bootstrap interval over the test images",
+    )
     for axis in (accuracy, gap):
         axis.grid(alpha=0.3)
     accuracy.legend()

@@ -13,7 +13,7 @@ import keras
 
 # Importing them registers keras_hebb's layers and model class with Keras'
 # serialization, so that files load without `custom_objects`.
-import keras_hebb.layers  # noqa: F401
+import keras_hebb.layers
 import keras_hebb.models.hah_model  # noqa: F401
 
 # The members Keras writes into every `.keras` archive (keras/src/saving/saving_lib.py).

@@ -7,7 +7,7 @@ COMMAND = pathlib.Path(sys.executable).parent / "keras-hebb"
 
 def run(*args):
     return subprocess.run(
-        [str(COMMAND), *args], capture_output=True, text=True, timeout=120
+        [str(COMMAND), *args], capture_output=True, text=True, timeout=120, check=False
     )
 
 
@@ -27,7 +27,13 @@ def test_help_lists_subcommands_and_every_option_shows_its_default():
         assert command in result.stdout
     run_help = run("run", "--help")
     assert run_help.returncode == 0 and "cifar10-jpeg" in run_help.stdout
-    for option in ("--preset", "--variants", "--config", "--distribute", "--deterministic"):
+    for option in (
+        "--preset",
+        "--variants",
+        "--config",
+        "--distribute",
+        "--deterministic",
+    ):
         text = run_help.stdout.split(option, 2)[-1].split("\n  -")[0]
         assert "default" in text, option
 
@@ -46,7 +52,11 @@ def test_help_answers_without_importing_tensorflow():
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax', 'torch')))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     *_, seconds, heavy = result.stdout.strip().splitlines()
     assert heavy == "[]", heavy
@@ -62,12 +72,16 @@ def test_bad_preset_is_refused():
 def test_bad_override_is_refused_before_tensorflow_starts():
     result = run("run", "--preset", "smoke", "--output", "unused", "training.epoch=3")
     assert result.returncode == 2
-    assert "unknown key 'training.epoch'. Did you mean 'training.epochs'?" in result.stderr
+    assert (
+        "unknown key 'training.epoch'. Did you mean 'training.epochs'?" in result.stderr
+    )
     assert not pathlib.Path("unused").exists()
 
 
 def test_config_prints_the_resolved_yaml():
-    result = run("config", "--preset", "cpu", "--variants", "ablation", "training.epochs=3")
+    result = run(
+        "config", "--preset", "cpu", "--variants", "ablation", "training.epochs=3"
+    )
     assert result.returncode == 0, result.stderr
     assert "epochs: 3" in result.stdout and "no_threshold:" in result.stdout
     assert "I0000" not in result.stderr and "absl" not in result.stderr

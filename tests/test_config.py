@@ -25,7 +25,10 @@ def test_presets_are_configurations_over_the_defaults():
     assert (cpu.training.epochs, cpu.network_args["width"]) == (10, 0.25)
     assert cpu.robustness.attacks.apgd_steps == 50
     assert cpu.robustness.attacks.pgd_steps == 20  # a default, not in cpu.yaml
-    assert list(cpu.variants) == ["baseline", "hah"] and cpu.reference_variant() == "baseline"
+    assert (
+        list(cpu.variants) == ["baseline", "hah"]
+        and cpu.reference_variant() == "baseline"
+    )
 
 
 def test_the_ablation_changes_one_component_per_variant():
@@ -77,22 +80,58 @@ def test_a_config_file_replaces_the_variants_and_overrides_come_last(tmp_path):
 @pytest.mark.parametrize(
     "override, message",
     [
-        ("training.epoch=3", r"unknown key 'training.epoch'. Did you mean 'training.epochs'\?"),
+        (
+            "training.epoch=3",
+            r"unknown key 'training.epoch'. Did you mean 'training.epochs'\?",
+        ),
         ("trainig.epochs=3", r"Valid keys of the top level: \['data', "),
-        ("variants.hah.netwrk=x", r"Valid keys of variants.hah: \['args', 'label', 'network'\]"),
-        ("training.epochs=ten", r"'ten' of type 'str' could not be converted to Integer"),
-        ("training.optimizer=adamw", r"training.optimizer: 'adamw' is not one of \['adam', 'sgd'\]"),
+        (
+            "variants.hah.netwrk=x",
+            r"Valid keys of variants.hah: \['args', 'label', 'network'\]",
+        ),
+        (
+            "training.epochs=ten",
+            r"'ten' of type 'str' could not be converted to Integer",
+        ),
+        (
+            "training.optimizer=adamw",
+            r"training.optimizer: 'adamw' is not one of \['adam', 'sgd'\]",
+        ),
         ("training.schedule=linear", r"training.schedule: 'linear' is not one of"),
         ("training.epochs=0", r"training.epochs: must be a positive int, got 0"),
-        ("training.seeds=[1,1]", r"training.seeds: must be a non-empty list of distinct"),
+        (
+            "training.seeds=[1,1]",
+            r"training.seeds: must be a non-empty list of distinct",
+        ),
         ("training.lr_drops=[1.5]", r"training.lr_drops: fractions of the epochs"),
-        ("variants.hah.network=resnet", r"variants.hah.network: 'resnet' is not one of \['baseline_vgg', 'hah_vgg'\]"),
-        ("variants.hah.args.kep=0.1", r"variants.hah.args.kep: hah_vgg takes no argument 'kep'; it takes \[.*'keep'"),
-        ("network_args.widht=0.5", r"network_args.widht: no variant's builder takes it \(\['baseline_vgg', 'hah_vgg'\]\)"),
-        ("evaluation.noise_kinds=[pink]", r"evaluation.noise_kinds: 'pink' is not one of \['gaussian', 'uniform'\]"),
-        ("evaluation.attack_budgets=[{norm: l1, eps: 1}]", r"evaluation.attack_budgets\[0\].norm: 'l1' is not one of"),
-        ("robustness.budgets=[{norm: l2, eps: -1}]", r"robustness.budgets\[0\].eps: must be positive"),
-        ("reference=nobody", r"reference: 'nobody' is not a variant; variants: \['baseline', 'hah'\]"),
+        (
+            "variants.hah.network=resnet",
+            r"variants.hah.network: 'resnet' is not one of \['baseline_vgg', 'hah_vgg'\]",
+        ),
+        (
+            "variants.hah.args.kep=0.1",
+            r"variants.hah.args.kep: hah_vgg takes no argument 'kep'; it takes \[.*'keep'",
+        ),
+        (
+            "network_args.widht=0.5",
+            r"network_args.widht: no variant's builder takes it \(\['baseline_vgg', 'hah_vgg'\]\)",
+        ),
+        (
+            "evaluation.noise_kinds=[pink]",
+            r"evaluation.noise_kinds: 'pink' is not one of \['gaussian', 'uniform'\]",
+        ),
+        (
+            "evaluation.attack_budgets=[{norm: l1, eps: 1}]",
+            r"evaluation.attack_budgets\[0\].norm: 'l1' is not one of",
+        ),
+        (
+            "robustness.budgets=[{norm: l2, eps: -1}]",
+            r"robustness.budgets\[0\].eps: must be positive",
+        ),
+        (
+            "reference=nobody",
+            r"reference: 'nobody' is not a variant; variants: \['baseline', 'hah'\]",
+        ),
         ("evaluation.confidence=95", r"evaluation.confidence: must be in \(0, 1\)"),
         ("epochs", r"Overrides must be dotted key=value pairs"),
     ],
@@ -103,7 +142,9 @@ def test_a_bad_key_or_value_names_it_and_what_is_valid(override, message):
 
 
 def test_unknown_presets_and_files_are_named(tmp_path):
-    with pytest.raises(ConfigError, match=r"Unknown run preset 'huge'; choose one of \['cpu'"):
+    with pytest.raises(
+        ConfigError, match=r"Unknown run preset 'huge'; choose one of \['cpu'"
+    ):
         load_config("huge")
     with pytest.raises(ConfigError, match=r"Unknown variants preset 'all'"):
         load_config("cpu", "all")
@@ -127,7 +168,9 @@ def test_every_problem_is_listed_at_once():
     )
     with pytest.raises(ConfigError) as error:
         check_config(config, check_arguments=False)
-    assert "training.epochs" in str(error.value) and "training.batch_size" in str(error.value)
+    assert "training.epochs" in str(error.value) and "training.batch_size" in str(
+        error.value
+    )
 
 
 def test_the_resolved_configuration_round_trips():

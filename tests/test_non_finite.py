@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 from folders import write_image_folder
 
-from keras_hebb.run import cli, experiment
 from keras_hebb.callbacks import NonFiniteTrainingError, StopOnNonFinite
+from keras_hebb.run import cli, experiment
 from keras_hebb.run.checkpoint import EpochCheckpoint
-from keras_hebb.run.experiment import read_history, train_network
 from keras_hebb.run.config import load_config
+from keras_hebb.run.experiment import read_history, train_network
 
 
 def tiny_model():

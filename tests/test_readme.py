@@ -6,7 +6,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 def readme_commands():
     readme = (ROOT / "README.md").read_text()
-    return re.findall(r"```bash\n(.*?)\n```", readme, flags=re.S)
+    return re.findall(r"```bash\n(.*?)\n```", readme, flags=re.DOTALL)
 
 
 def test_readme_holds_two_set_up_commands():

@@ -19,7 +19,9 @@ def test_names_resolve_to_builders_without_importing_them_first():
     assert NETWORKS["hah_vgg"] == "keras_hebb.models.vgg:hah_vgg"
     assert get_builder("hah_vgg").__name__ == "hah_vgg"
     assert "threshold" in builder_parameters("hah_vgg")
-    with pytest.raises(ValueError, match=r"Unknown network 'resnet'; registered networks: \["):
+    with pytest.raises(
+        ValueError, match=r"Unknown network 'resnet'; registered networks: \["
+    ):
         get_builder("resnet")
     with pytest.raises(ValueError, match="identifier"):
         register_network("not a name", lambda: None)
@@ -42,20 +44,42 @@ def test_a_registered_builder_is_a_configurable_variant(monkeypatch):
     assert config.builder_arguments("hah") == {"depth": 11, "width": 0.5}
     model = build_network(config, "mine", 1)
     assert model.name == "mine" and model.get_layer("conv1").filters == 4
-    with pytest.raises(ConfigError, match="variants.mine.args.depth: tiny takes no argument"):
-        load_config("smoke", overrides=["variants.mine.network=tiny", "variants.mine.args.depth=3"])
+    with pytest.raises(
+        ConfigError, match="variants.mine.args.depth: tiny takes no argument"
+    ):
+        load_config(
+            "smoke",
+            overrides=["variants.mine.network=tiny", "variants.mine.args.depth=3"],
+        )
 
 
 @pytest.mark.parametrize(
     "variant, present, absent",
     [
         ("baseline", ["BatchNormalization"], ["HaHCost", "FractionalThreshold"]),
-        ("hah", ["HaHCost", "DivisiveNormalization", "FractionalThreshold", "ImplicitNormConv2D"], []),
+        (
+            "hah",
+            [
+                "HaHCost",
+                "DivisiveNormalization",
+                "FractionalThreshold",
+                "ImplicitNormConv2D",
+            ],
+            [],
+        ),
         ("no_divnorm", ["HaHCost", "FractionalThreshold"], ["DivisiveNormalization"]),
-        ("no_threshold", ["HaHCost", "DivisiveNormalization"], ["FractionalThreshold", "AdaptiveThreshold"]),
+        (
+            "no_threshold",
+            ["HaHCost", "DivisiveNormalization"],
+            ["FractionalThreshold", "AdaptiveThreshold"],
+        ),
         ("adaptive", ["AdaptiveThreshold"], ["FractionalThreshold"]),
         ("no_implicit_norm", ["HaHCost", "Conv2D"], ["ImplicitNormConv2D"]),
-        ("baseline_threshold", ["BatchNormalization", "FractionalThreshold"], ["HaHCost"]),
+        (
+            "baseline_threshold",
+            ["BatchNormalization", "FractionalThreshold"],
+            ["HaHCost"],
+        ),
     ],
 )
 def test_every_ablation_variant_builds_what_it_names(variant, present, absent):
@@ -67,7 +91,11 @@ def test_every_ablation_variant_builds_what_it_names(variant, present, absent):
     for name in absent:
         assert name not in types, (variant, name)
     if variant == "no_implicit_norm":
-        inner = {type(layer.layer).__name__ for layer in model.layers if hasattr(layer, "layer")}
+        inner = {
+            type(layer.layer).__name__
+            for layer in model.layers
+            if hasattr(layer, "layer")
+        }
         assert inner == {"Conv2D"}
 
 
@@ -75,7 +103,9 @@ def test_ablation_variants_differ_only_where_named():
     config = load_config("smoke", "ablation")
     costs = {
         variant: [
-            layer.alpha for layer in build_network(config, variant, 0).layers if hasattr(layer, "alpha")
+            layer.alpha
+            for layer in build_network(config, variant, 0).layers
+            if hasattr(layer, "alpha")
         ]
         for variant in ("hah", "no_cost", "end_to_end")
     }

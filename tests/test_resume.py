@@ -20,9 +20,9 @@ import pytest
 from folders import write_image_folder
 
 from keras_hebb.run.checkpoint import CheckpointError
+from keras_hebb.run.config import load_config
 from keras_hebb.run.experiment import train_network
 from keras_hebb.saving import load_model
-from keras_hebb.run.config import load_config
 
 VARIANT = "hah"
 SEED = 2022
@@ -74,7 +74,9 @@ def runs(tmp_path_factory):
     )
     state = {
         "killed_code": killed_code,
-        "checkpoints": sorted(p.name for p in (seed_folder(killed) / "backup").iterdir()),
+        "checkpoints": sorted(
+            p.name for p in (seed_folder(killed) / "backup").iterdir()
+        ),
         "model_after_kill": (seed_folder(killed) / "model.keras").exists(),
     }
     shutil.copytree(killed, corrupt)

@@ -17,8 +17,17 @@ def test_one_run_per_length_and_the_gap_table(tmp_path, capsys):
     out = tmp_path / "out"
     study.main(
         [
-            "--preset", "smoke", "--data", str(folder), "--epochs", "1", "2",
-            "--output", str(out), "training.seeds=[5]", "evaluation.noise_stds=[0.1]",
+            "--preset",
+            "smoke",
+            "--data",
+            str(folder),
+            "--epochs",
+            "1",
+            "2",
+            "--output",
+            str(out),
+            "training.seeds=[5]",
+            "evaluation.noise_stds=[0.1]",
             "evaluation.attack_budgets=[{norm: linf, eps: 0.01}]",
         ]
     )
@@ -29,7 +38,9 @@ def test_one_run_per_length_and_the_gap_table(tmp_path, capsys):
         assert run["config"]["training"]["epochs"] == int(epochs)
         gap = record["gap"][epochs]
         assert gap == run["comparisons"]["hah"]["clean"]
-        hah, base = (record["clean_accuracy"][epochs][v]["mean"] for v in ("hah", "baseline"))
+        hah, base = (
+            record["clean_accuracy"][epochs][v]["mean"] for v in ("hah", "baseline")
+        )
         assert abs(gap["difference"] - (hah - base)) < 1e-6
     text = (out / "training_length.md").read_text()
     assert "| epochs | baseline | HaH | gap (points) |" in text

@@ -180,7 +180,9 @@ def baseline_vgg(
     >>> model.output_shape
     (None, 10)
     """
-    thresholded = set(conv_indices(threshold_layers, num_convs_of(depth), "threshold_layers"))
+    thresholded = set(
+        conv_indices(threshold_layers, num_convs_of(depth), "threshold_layers")
+    )
     check_threshold_kind(threshold)
 
     def block(x, index, channels):
@@ -195,10 +197,14 @@ def baseline_vgg(
         x = keras.layers.ReLU(name=f"relu{index}")(x)
         x = batch_norm(f"bn{index}")(x)
         if index in thresholded and threshold != "none":
-            x = threshold_layer(threshold, keep, threshold_scale, f"threshold{index}")(x)
+            x = threshold_layer(threshold, keep, threshold_scale, f"threshold{index}")(
+                x
+            )
         return x
 
-    return vgg(depth, width, input_shape, num_classes, input_mean, input_std, block, name)
+    return vgg(
+        depth, width, input_shape, num_classes, input_mean, input_std, block, name
+    )
 
 
 def hah_layer_alphas(hah_layers, alphas, num_convs):
@@ -312,10 +318,14 @@ def hah_vgg(
         x = keras.layers.ReLU(name=f"relu{index}")(x)
         if divisive_norm:
             x = DivisiveNormalization(sigma, field=field, name=f"divnorm{index}")(x)
-        sparsify = threshold_layer(threshold, keep, threshold_scale, f"threshold{index}")
+        sparsify = threshold_layer(
+            threshold, keep, threshold_scale, f"threshold{index}"
+        )
         return x if sparsify is None else sparsify(x)
 
-    return vgg(depth, width, input_shape, num_classes, input_mean, input_std, block, name)
+    return vgg(
+        depth, width, input_shape, num_classes, input_mean, input_std, block, name
+    )
 
 
 def bias_free_conv(filters, kernel_size, **kwargs):

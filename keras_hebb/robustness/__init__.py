@@ -8,13 +8,13 @@ from keras_hebb._lazy import lazy_exports
 
 __all__ = [
     "APGD",
-    "Attack",
     "BPDA",
-    "CarliniWagnerL2",
     "FGSM",
-    "MomentumIterative",
     "PGD",
     "SPSA",
+    "Attack",
+    "CarliniWagnerL2",
+    "MomentumIterative",
     "Transfer",
     "attack_accuracy",
     "conv_input_snr",

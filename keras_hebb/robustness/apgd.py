@@ -7,10 +7,10 @@ import numpy as np
 
 # ART warns at import that PyTorch is absent; only its TensorFlow side is used.
 warnings.filterwarnings("ignore", message="PyTorch not found")
-from art.attacks.evasion import AutoProjectedGradientDescent  # noqa: E402
-from art.estimators.classification import TensorFlowV2Classifier  # noqa: E402
+from art.attacks.evasion import AutoProjectedGradientDescent
+from art.estimators.classification import TensorFlowV2Classifier
 
-from keras_hebb.robustness.attacks import Attack, budget_name, norm_order  # noqa: E402
+from keras_hebb.robustness.attacks import Attack, budget_name, norm_order
 
 LOSSES = {"ce": "cross_entropy", "dlr": "difference_logits_ratio"}
 

@@ -21,8 +21,8 @@ from cleverhans.tf2.attacks.projected_gradient_descent import (
 )
 
 from keras_hebb.progress import say
-from keras_hebb.robustness.budgets import budget_key, budget_label
 from keras_hebb.robustness.bpda import straight_through_model
+from keras_hebb.robustness.budgets import budget_key, budget_label
 from keras_hebb.validation import check_model_inputs
 
 NORMS = {"linf": np.inf, "l2": 2}

@@ -17,7 +17,9 @@ def check_budget(norm, eps):
     if norm not in NORMS:
         raise ValueError(f"`norm` must be one of {NORMS}. Received: norm={norm!r}")
     if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
-        raise ValueError(f"`eps` must be a positive finite float. Received: eps={eps!r}")
+        raise ValueError(
+            f"`eps` must be a positive finite float. Received: eps={eps!r}"
+        )
 
 
 def budget_key(norm, eps):

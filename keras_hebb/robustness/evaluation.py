@@ -9,9 +9,9 @@ checks for that budget.
 
 import dataclasses
 
-from keras_hebb.robustness.budgets import AttackBudgets, budget_key
 from keras_hebb.robustness.apgd import APGD
 from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, worst_case_accuracy
+from keras_hebb.robustness.budgets import AttackBudgets, budget_key
 from keras_hebb.robustness.masking import (
     FAIL,
     NOT_APPLICABLE,
@@ -95,7 +95,7 @@ def evaluate_budget(
     return {
         "eps": eps,
         "norm": norm,
-        "examples": int(len(labels)),
+        "examples": len(labels),
         "clean": result["clean"],
         "per_attack": result["per_attack"],
         "worst_case": result["worst_case"],
@@ -123,17 +123,19 @@ def robustness_evaluation(
     images,
     labels,
     budget_list,
-    budgets=AttackBudgets(),
+    budgets=None,
     masking_examples=None,
     sources=None,
 ):
     """Evaluates every model (dict name -> model) under every (norm, eps) budget.
 
-    `sources` (dict name -> model or None) gives each model's transfer
+    `budgets` is an `AttackBudgets` (default: AutoAttack's standard
+    strengths). `sources` (dict name -> model or None) gives each model's transfer
     source; by default `transfer_sources(models)`. The record's
     "robust_images" list which images every attack failed on (1), so that
     two models can be compared image by image.
     """
+    budgets = budgets or AttackBudgets()
     sources = transfer_sources(models) if sources is None else sources
     record = {"budgets": dataclasses.asdict(budgets), "models": {}}
     for name, model in models.items():

@@ -4,10 +4,9 @@ import math
 
 import numpy as np
 
-from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.probes import conv_layers, conv_name, probe
+from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.validation import check_model_inputs
-
 
 
 def add_noise(images, std, kind, rng):
@@ -93,7 +92,9 @@ def checked_noisy_correct(
     rng = np.random.default_rng(seed)
     return np.mean(
         [
-            checked_correct(model, add_noise(images, std, kind, rng), labels, batch_size)
+            checked_correct(
+                model, add_noise(images, std, kind, rng), labels, batch_size
+            )
             for _ in range(draws)
         ],
         axis=0,

@@ -54,16 +54,21 @@ def hide_native_logs():
     read_end, write_end = os.pipe()
     os.dup2(write_end, 2)
     os.close(write_end)
-    sys.stderr = open(real_stderr, "w", buffering=1, closefd=False)
+    # Open for the rest of the process: it is standard error from now on.
+    sys.stderr = open(real_stderr, "w", buffering=1, closefd=False)  # noqa: SIM115
 
     def forward():
-        with open(read_end, "rb") as lines, open(real_stderr, "wb", 0, closefd=False) as out:
+        with (
+            open(read_end, "rb") as lines,
+            open(real_stderr, "wb", 0, closefd=False) as out,
+        ):
             for line in lines:
                 if not NATIVE_LOG_LINE.match(line):
                     out.write(line)
 
     threading.Thread(target=forward, name="native-log-filter", daemon=True).start()
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
 
 VERBOSE_HELP = "show TensorFlow's C++ log lines (default: hidden)"
 
@@ -130,7 +135,12 @@ def add_output(command, help, required=True):
 
 def add_models(command, required, help):
     command.add_argument(
-        "--model", type=pathlib.Path, nargs="+", required=required, metavar="FILE.keras", help=help
+        "--model",
+        type=pathlib.Path,
+        nargs="+",
+        required=required,
+        metavar="FILE.keras",
+        help=help,
     )
 
 
@@ -152,7 +162,10 @@ def parser():
         )
         # SUPPRESS: unset here unless given, so `keras-hebb --verbose run` holds too.
         sub.add_argument(
-            "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help=VERBOSE_HELP,
         )
         return sub
 
@@ -171,8 +184,15 @@ def parser():
 
     train = command("train", "train one variant (every seed, or --seed), resumable")
     add_config_options(train)
-    train.add_argument("--variant", required=True, help="the variant's name in the configuration")
-    train.add_argument("--seed", type=int, default=None, help="one seed (default: every seed of the configuration)")
+    train.add_argument(
+        "--variant", required=True, help="the variant's name in the configuration"
+    )
+    train.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="one seed (default: every seed of the configuration)",
+    )
     add_output(train, "output folder, laid out as `run`'s")
     add_training_options(train)
 
@@ -195,15 +215,24 @@ def parser():
         "of a run's networks or of saved model files",
     )
     add_config_options(robustness)
-    add_models(robustness, False, "model files (default: every network of the run in --output)")
-    add_output(robustness, "a `run` output folder, or any folder with --model; "
-               "robustness.json and robustness.md are written there")
+    add_models(
+        robustness, False, "model files (default: every network of the run in --output)"
+    )
+    add_output(
+        robustness,
+        "a `run` output folder, or any folder with --model; "
+        "robustness.json and robustness.md are written there",
+    )
 
     export = command("export", "export a .keras model as a SavedModel")
-    export.add_argument("--model", type=pathlib.Path, required=True, help="the model file")
+    export.add_argument(
+        "--model", type=pathlib.Path, required=True, help="the model file"
+    )
     add_output(export, "SavedModel folder")
 
-    report = command("report", "rewrite results.md, robustness.md and the plots from the JSON")
+    report = command(
+        "report", "rewrite results.md, robustness.md and the plots from the JSON"
+    )
     add_output(report, "a folder holding results.json")
     return main
 
@@ -216,7 +245,10 @@ def resolved_config(args):
     source = config.data.source
     if source != "tfds" and not pathlib.Path(source).is_dir():
         raise ConfigError(f"data.source (--data) {source} is not a folder. {DATA_HELP}")
-    if getattr(args, "variant", None) is not None and args.variant not in config.variants:
+    if (
+        getattr(args, "variant", None) is not None
+        and args.variant not in config.variants
+    ):
         raise ConfigError(
             f"--variant {args.variant!r} is not a variant of this configuration; "
             f"variants: {list(config.variants)}"
@@ -297,7 +329,9 @@ def dispatch(args, config):
     elif args.command == "evaluate":
         record = experiment.evaluate_files(config, args.model, args.output)
         if args.output is None:
-            print(json.dumps({k: record[k] for k in ("summary", "comparisons")}, indent=2))
+            print(
+                json.dumps({k: record[k] for k in ("summary", "comparisons")}, indent=2)
+            )
     elif args.command == "robustness":
         from keras_hebb.run.robust_accuracy import run_robustness
 
@@ -308,7 +342,9 @@ def dispatch(args, config):
     elif args.command == "report":
         from keras_hebb.run.report import write_report
 
-        write_report(json.loads((args.output / "results.json").read_text()), args.output)
+        write_report(
+            json.loads((args.output / "results.json").read_text()), args.output
+        )
 
 
 def training_setup(args, config):

@@ -26,7 +26,7 @@ def metric_label(key, attack_steps):
     if key == "clean":
         return "clean accuracy"
     if key.startswith("pgd_"):
-        return f"PGD-{attack_steps} {budget_label(key[len('pgd_'):])}"
+        return f"PGD-{attack_steps} {budget_label(key[len('pgd_') :])}"
     kind, std = key.split("_")
     return f"{kind} noise std {std}"
 
@@ -81,13 +81,16 @@ def summary_of_variant(by_seed, blocks, confidence):
             for conv in first["sparsity"]
         },
         "snr_db": {
-            conv: over_seeds(lambda f, c=conv: f["snr_db"][c]) for conv in first["snr_db"]
+            conv: over_seeds(lambda f, c=conv: f["snr_db"][c])
+            for conv in first["snr_db"]
         },
     }
     if blocks:
         summary["sparse_nonzero"] = over_seeds(lambda f: mean_nonzero(f, blocks))
     if all(f["history"].get("val_accuracy") for f in by_seed.values()):
-        summary["final_val_accuracy"] = over_seeds(lambda f: f["history"]["val_accuracy"][-1])
+        summary["final_val_accuracy"] = over_seeds(
+            lambda f: f["history"]["val_accuracy"][-1]
+        )
     if all(f["train_seconds"] is not None for f in by_seed.values()):
         summary["train_seconds"] = over_seeds(lambda f: f["train_seconds"])
     return summary
@@ -110,7 +113,9 @@ def compare_scores(reference, other, evaluation, seed_base=0):
         seed=seed_base,
     )
     binary = all(
-        np.isin(scores[s], (0.0, 1.0)).all() for scores in (reference, other) for s in seeds
+        np.isin(scores[s], (0.0, 1.0)).all()
+        for scores in (reference, other)
+        for s in seeds
     )
     return {
         **pooled,
@@ -144,12 +149,16 @@ def compare_variant(evaluation, variant, reference, figures, per_image, blocks):
             ),
         }
     if blocks:
-        reference_nonzero = seed_values(figures[reference], lambda f: mean_nonzero(f, blocks))
+        reference_nonzero = seed_values(
+            figures[reference], lambda f: mean_nonzero(f, blocks)
+        )
         other_nonzero = seed_values(figures[variant], lambda f: mean_nonzero(f, blocks))
         comparisons["sparse_nonzero"] = {
             "label": "non-zero fraction, sparse blocks",
             "difference": float(np.mean(other_nonzero) - np.mean(reference_nonzero)),
-            "across_seeds": statistics.paired_seeds_test(reference_nonzero, other_nonzero),
+            "across_seeds": statistics.paired_seeds_test(
+                reference_nonzero, other_nonzero
+            ),
         }
     return comparisons
 

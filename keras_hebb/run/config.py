@@ -37,6 +37,7 @@ import math
 import pathlib
 import typing
 
+import yaml
 from omegaconf import MISSING, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -78,8 +79,8 @@ class DataConfig:
     """Where images come from and how many are used (`None`: the whole split)."""
 
     source: str = "tfds"
-    train_limit: typing.Optional[int] = None
-    test_limit: typing.Optional[int] = None
+    train_limit: int | None = None
+    test_limit: int | None = None
     validation_limit: int = 2000
 
 
@@ -112,12 +113,14 @@ class EvaluationConfig:
     `bootstrap_resamples` the paired bootstrap's resamples.
     """
 
-    noise_kinds: list[str] = dataclasses.field(default_factory=lambda: list(NOISE_KINDS))
+    noise_kinds: list[str] = dataclasses.field(
+        default_factory=lambda: list(NOISE_KINDS)
+    )
     noise_stds: list[float] = dataclasses.field(
         default_factory=lambda: [0.02, 0.05, 0.1, 0.15, 0.2]
     )
     noise_draws: int = 3
-    noise_examples: typing.Optional[int] = None
+    noise_examples: int | None = None
     snr_std: float = 0.1
     probe_examples: int = 1000
     attack_examples: int = 1000
@@ -283,7 +286,9 @@ def load_config(preset="cpu", variants="paper", files=(), overrides=()):
         ConfigError: an unknown preset, file, key or a bad value, named.
     """
     config = OmegaConf.structured(RunConfig)
-    config = merge(config, OmegaConf.create(preset_text("run", preset)), f"run preset {preset}")
+    config = merge(
+        config, OmegaConf.create(preset_text("run", preset)), f"run preset {preset}"
+    )
     config = merge(
         config,
         OmegaConf.create(preset_text("variants", variants)),
@@ -296,7 +301,7 @@ def load_config(preset="cpu", variants="paper", files=(), overrides=()):
             raise ConfigError(f"--config {path} is not a file.")
         try:
             layer = OmegaConf.load(path)
-        except Exception as error:  # YAML syntax errors have no common base class
+        except (yaml.YAMLError, OmegaConfBaseException) as error:
             raise ConfigError(f"{path} is not valid YAML: {error}") from None
         config = merge(config, layer, str(path))
     config = merge(config, parse_overrides(overrides), "overrides", False)
@@ -342,7 +347,11 @@ def problems_of(config):
 
     need(bool(config.variants), "variants", "no variants; a run needs at least one")
     for name, variant in config.variants.items():
-        need(name.isidentifier(), f"variants.{name}", "a variant name must be an identifier")
+        need(
+            name.isidentifier(),
+            f"variants.{name}",
+            "a variant name must be an identifier",
+        )
         choice(variant.network, f"variants.{name}.network", sorted(NETWORKS))
     need(
         not config.reference or config.reference in config.variants,
@@ -383,7 +392,12 @@ def problems_of(config):
     )
     positive(evaluation.noise_draws, "evaluation.noise_draws")
     positive(evaluation.noise_examples, "evaluation.noise_examples", allow_none=True)
-    for key in ("probe_examples", "attack_examples", "attack_steps", "bootstrap_resamples"):
+    for key in (
+        "probe_examples",
+        "attack_examples",
+        "attack_steps",
+        "bootstrap_resamples",
+    ):
         positive(getattr(evaluation, key), f"evaluation.{key}")
     need(
         0 < evaluation.confidence < 1,
@@ -399,7 +413,11 @@ def problems_of(config):
     ):
         for index, budget in enumerate(budgets):
             choice(budget.norm, f"{key}[{index}].norm", NORMS)
-            need(budget.eps > 0, f"{key}[{index}].eps", f"must be positive, got {budget.eps}")
+            need(
+                budget.eps > 0,
+                f"{key}[{index}].eps",
+                f"must be positive, got {budget.eps}",
+            )
     return problems
 
 

@@ -360,7 +360,9 @@ def evaluate_network(model, config, images, labels, seed):
         f"{len(attack_y)} images"
     )
     results["evaluation_seconds"] = timings
-    per_image = {key: np.asarray(value, dtype="float32") for key, value in per_image.items()}
+    per_image = {
+        key: np.asarray(value, dtype="float32") for key, value in per_image.items()
+    }
     return results, per_image
 
 
@@ -389,7 +391,9 @@ def without_timings(record):
 
 
 def write_per_image(path, per_image):
-    write_atomically(path, lambda temporary: np.savez_compressed(temporary, **per_image))
+    write_atomically(
+        path, lambda temporary: np.savez_compressed(temporary, **per_image)
+    )
 
 
 def read_per_image(path):
@@ -400,7 +404,9 @@ def read_per_image(path):
 def test_arrays(config):
     """The test images and labels every evaluation uses."""
     return data_module.as_arrays(
-        data_module.cifar10(config.data.source, "test", 500, limit=config.data.test_limit)
+        data_module.cifar10(
+            config.data.source, "test", 500, limit=config.data.test_limit
+        )
     )
 
 
@@ -454,10 +460,15 @@ def run_experiment(config, output, strategy=None):
         for variant in config.variants:
             for seed in seeds:
                 train_network(
-                    config, variant, seed, seed_folder(output, variant, seed),
+                    config,
+                    variant,
+                    seed,
+                    seed_folder(output, variant, seed),
                     strategy=strategy,
                 )
         return None
+    # The code that trains is the code at the start: the tree may change later.
+    origin = provenance()
     images, labels = test_arrays(config)
     figures, per_image = {}, {}
     for variant in config.variants:
@@ -468,11 +479,11 @@ def run_experiment(config, output, strategy=None):
             )
     record = {
         "config": config.to_dict(),
-        "provenance": provenance(),
+        "provenance": origin,
         "deterministic": determinism_enabled(),
         "replicas": strategy.num_replicas_in_sync,
         "data_source": describe_source(config.data.source),
-        "test_images": int(len(labels)),
+        "test_images": len(labels),
         "variants": {
             variant: {str(seed): figures[variant][seed] for seed in seeds}
             for variant in config.variants
@@ -503,7 +514,9 @@ def evaluate_files(config, paths, output=None):
     for name, path in files.items():
         model = load_model(path)
         figures[name], per_image[name] = {}, {}
-        result, per_image[name][seed] = evaluate_network(model, config, images, labels, seed)
+        result, per_image[name][seed] = evaluate_network(
+            model, config, images, labels, seed
+        )
         figures[name][seed] = {"train_seconds": None, "history": {}, **result}
         keras.backend.clear_session()
     record = {
@@ -512,7 +525,7 @@ def evaluate_files(config, paths, output=None):
         "models": {name: str(path) for name, path in files.items()},
         "deterministic": determinism_enabled(),
         "data_source": describe_source(config.data.source),
-        "test_images": int(len(labels)),
+        "test_images": len(labels),
         "variants": {name: {str(seed): figures[name][seed]} for name in files},
         **summarise(config.evaluation, next(iter(files)), figures, per_image),
     }

@@ -42,7 +42,12 @@ def git_state(folder=None):
 
     def git(*args):
         result = subprocess.run(
-            ["git", *args], cwd=folder, capture_output=True, text=True, timeout=30
+            ["git", *args],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
         return result.stdout.strip() if result.returncode == 0 else None
 
@@ -51,7 +56,10 @@ def git_state(folder=None):
         changes = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         commit, changes = None, None
-    return {"git_commit": commit, "git_dirty": None if changes is None else bool(changes)}
+    return {
+        "git_commit": commit,
+        "git_dirty": None if changes is None else bool(changes),
+    }
 
 
 def provenance():

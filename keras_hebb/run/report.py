@@ -13,11 +13,11 @@ import pathlib
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from keras_hebb.robustness.budgets import budget_label, parse_budget_key  # noqa: E402
-from keras_hebb.run.files import write_atomically, write_text  # noqa: E402
-from keras_hebb.run.statistics import binomial_interval  # noqa: E402
+from keras_hebb.robustness.budgets import budget_label, parse_budget_key
+from keras_hebb.run.files import write_atomically, write_text
+from keras_hebb.run.statistics import binomial_interval
 
 # A clean-accuracy drop of at most this much counts as "slight" (the paper's
 # "only a slight accuracy loss", claim (a)).
@@ -161,7 +161,10 @@ def accuracy_table(record):
         rows.append(
             [
                 f"non-zero fraction, sparse blocks ({', '.join(record['sparse_blocks'])})",
-                *[cell(record["summary"][n]["sparse_nonzero"], digits=3) for n in names],
+                *[
+                    cell(record["summary"][n]["sparse_nonzero"], digits=3)
+                    for n in names
+                ],
             ]
         )
     return table(["", *[labels[n] for n in names]], rows)
@@ -192,15 +195,18 @@ def comparison_section(record):
     reference = record["reference"]
     confidence = record["config"]["evaluation"]["confidence"]
     text = [
-        f"Each variant minus **{labels[reference]}**, in accuracy points, with the "
-        f"{confidence:.0%} paired-bootstrap interval over the same test images (each "
-        "image's score averaged over the seeds first). \"higher\"/\"lower\": the "
-        "interval excludes zero; McNemar's test per seed for right/wrong figures; "
-        "the paired t-test over seeds with two or more seeds."
+        (
+            f"Each variant minus **{labels[reference]}**, in accuracy points, with "
+            f"the {confidence:.0%} paired-bootstrap interval over the same test "
+            "images (each image's score averaged over the seeds first). "
+            '"higher"/"lower": the interval excludes zero; McNemar\'s test per seed '
+            "for right/wrong figures; the paired t-test over seeds with two or more "
+            "seeds."
+        )
     ]
     for variant, comparisons in record["comparisons"].items():
         rows = []
-        for key, comparison in comparisons.items():
+        for comparison in comparisons.values():
             if "interval" not in comparison:
                 continue
             rows.append(
@@ -244,9 +250,7 @@ def claims_line(record, variant):
     pgd = [c for k, c in comparisons.items() if k.startswith("pgd_")]
     pgd_better = sum(c["verdict"] == "higher" for c in pgd)
     sparse = comparisons.get("sparse_nonzero")
-    sparse_text = (
-        f"non-zero fraction {sparse['difference']:+.3f}; " if sparse else ""
-    )
+    sparse_text = f"non-zero fraction {sparse['difference']:+.3f}; " if sparse else ""
     loss = (
         f"a loss of more than {SLIGHT * 100:.0f} points is excluded"
         if slight
@@ -267,17 +271,33 @@ def layer_tables(record):
     first = record["summary"][names[0]]
     sections = []
     for title, value_of, digits in (
-        ("Non-zero fraction of each block's activations", lambda s, c: s["sparsity"][c]["nonzero"], 3),
-        ("Mean of the top 10% of channels / mean of the rest", lambda s, c: s["sparsity"][c]["top_to_rest"], 2),
         (
-            f"SNR (dB) at each conv's input under Gaussian noise std "
-            f"{record['config']['evaluation']['snr_std']}",
+            "Non-zero fraction of each block's activations",
+            lambda s, c: s["sparsity"][c]["nonzero"],
+            3,
+        ),
+        (
+            "Mean of the top 10% of channels / mean of the rest",
+            lambda s, c: s["sparsity"][c]["top_to_rest"],
+            2,
+        ),
+        (
+            (
+                "SNR (dB) at each conv's input under Gaussian noise std "
+                f"{record['config']['evaluation']['snr_std']}"
+            ),
             lambda s, c: s["snr_db"][c],
             2,
         ),
     ):
         rows = [
-            [conv, *[cell(value_of(record["summary"][n], conv), digits=digits) for n in names]]
+            [
+                conv,
+                *[
+                    cell(value_of(record["summary"][n], conv), digits=digits)
+                    for n in names
+                ],
+            ]
             for conv in first["sparsity"]
         ]
         sections.append(f"{title}:\n\n" + table(header, rows))
@@ -294,9 +314,16 @@ def training_table(record):
     ):
         if all(key in record["summary"][n] for n in names):
             rows.append(
-                [label, *[cell(record["summary"][n][key], digits=digits) for n in names]]
+                [
+                    label,
+                    *[cell(record["summary"][n][key], digits=digits) for n in names],
+                ]
             )
-    return table(["", *[labels[n] for n in names]], rows) if rows else "No training in this record."
+    return (
+        table(["", *[labels[n] for n in names]], rows)
+        if rows
+        else "No training in this record."
+    )
 
 
 def results_markdown(record):
@@ -339,7 +366,9 @@ def plot_curves(record, path, panels, xlabel, images):
     """One panel per (title, points_of(summary) -> [(x, spread)]), a line with
     error bars per variant."""
     labels = labels_of(record)
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False
+    )
     for axis, (title, points_of) in zip(axes[0], panels):
         for name, summary in record["summary"].items():
             points = points_of(summary)
@@ -361,9 +390,13 @@ def plot_noise(record, path):
     kinds = list(record["summary"][next(iter(record["summary"]))]["noise_accuracy"])
 
     def points(kind):
-        return lambda s: [(0.0, s["clean_accuracy"])] + [
-            (float(std), spread) for std, spread in s["noise_accuracy"][kind].items()
-        ]
+        return lambda s: (
+            [(0.0, s["clean_accuracy"])]
+            + [
+                (float(std), spread)
+                for std, spread in s["noise_accuracy"][kind].items()
+            ]
+        )
 
     plot_curves(
         record,
@@ -379,16 +412,25 @@ def plot_eps(record, path):
     norms = sorted({parse_budget_key(k)[0] for k in first["adversarial_accuracy"]})
 
     def points(norm):
-        return lambda s: [(0.0, s["clean_accuracy"])] + sorted(
-            (parse_budget_key(key)[1], spread)
-            for key, spread in s["adversarial_accuracy"].items()
-            if parse_budget_key(key)[0] == norm
+        return lambda s: (
+            [(0.0, s["clean_accuracy"])]
+            + sorted(
+                (parse_budget_key(key)[1], spread)
+                for key, spread in s["adversarial_accuracy"].items()
+                if parse_budget_key(key)[0] == norm
+            )
         )
 
     plot_curves(
         record,
         path,
-        [(f"PGD-{record['config']['evaluation']['attack_steps']}, {norm}", points(norm)) for norm in norms],
+        [
+            (
+                f"PGD-{record['config']['evaluation']['attack_steps']}, {norm}",
+                points(norm),
+            )
+            for norm in norms
+        ],
         "eps",
         image_counts(record)["attack"],
     )
@@ -435,7 +477,9 @@ def plot_histograms(record, path):
         return
     columns = min(3, len(histograms))
     rows = -(-len(histograms) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(5 * columns, 3.6 * rows), squeeze=False
+    )
     for axis in axes.flat[len(histograms) :]:
         axis.axis("off")
     for axis, (name, hist) in zip(axes.flat, histograms.items()):
@@ -446,9 +490,7 @@ def plot_histograms(record, path):
             xlabel="activation value (non-zero)",
             ylabel="count",
         )
-    fig.suptitle(
-        f"first seed, {image_counts(record)['probe']} test images", fontsize=9
-    )
+    fig.suptitle(f"first seed, {image_counts(record)['probe']} test images", fontsize=9)
     save(fig, path)
 
 
@@ -558,7 +600,13 @@ def per_attack_table(models, budget, labels):
     }
     for attack in dict.fromkeys(a for n in names for a in attacks[n]):
         rows.append(
-            [attack, *[f"{attacks[n][attack]:.4f}" if attack in attacks[n] else "n/a" for n in names]]
+            [
+                attack,
+                *[
+                    f"{attacks[n][attack]:.4f}" if attack in attacks[n] else "n/a"
+                    for n in names
+                ],
+            ]
         )
     for check in results[names[0]]["checks"]:
         rows.append(
@@ -581,16 +629,18 @@ def robustness_markdown(record):
     seeds = list(record["by_seed"])
     lines = [
         "# Robust accuracy: per-example worst case over the attack set",
-        f"Data: {record['data_source']}; {len(seeds)} seed(s) of each network; "
-        f"{record['seconds'] / 60:.1f} minutes. Attacks: "
-        f"{describe_attacks(record['attacks'])}; each network's transfer attack "
-        "comes from the reference network of the same seed (the reference's from "
-        "the second). The robust accuracy is the fraction of test images that "
-        "every attack fails on (clean-correct included), as AutoAttack reports "
-        "its ensemble. A check that FAILs means the figure may be inflated by "
-        "masked gradients or an unconverged attack. Differences: 95% "
-        "paired-bootstrap intervals over the same images; one seed: brackets are "
-        "the 95% Wilson interval over the images.",
+        (
+            f"Data: {record['data_source']}; {len(seeds)} seed(s) of each network; "
+            f"{record['seconds'] / 60:.1f} minutes. Attacks: "
+            f"{describe_attacks(record['attacks'])}; each network's transfer attack "
+            "comes from the reference network of the same seed (the reference's from "
+            "the second). The robust accuracy is the fraction of test images that "
+            "every attack fails on (clean-correct included), as AutoAttack reports "
+            "its ensemble. A check that FAILs means the figure may be inflated by "
+            "masked gradients or an unconverged attack. Differences: 95% "
+            "paired-bootstrap intervals over the same images; one seed: brackets are "
+            "the 95% Wilson interval over the images."
+        ),
     ]
     budgets = list(next(iter(record["summary"].values())))
     for budget in budgets:

@@ -131,7 +131,7 @@ def run_robustness(config, output, model_files=None):
             config.data.source, "test", 500, limit=config.robustness.examples
         )
     )
-    start = time.perf_counter()
+    start, origin = time.perf_counter(), provenance()
     by_seed = {}
     for seed, seed_files in files.items():
         keras.utils.set_random_seed(config.training.seeds[0] if model_files else seed)
@@ -140,7 +140,7 @@ def run_robustness(config, output, model_files=None):
     summary, comparisons = summarise_robustness(config, by_seed, reference)
     record = {
         "config": config.to_dict(),
-        "provenance": provenance(),
+        "provenance": origin,
         "data_source": describe_source(config.data.source),
         "models": {
             str(seed): {name: str(path) for name, path in seed_files.items()}

@@ -37,7 +37,9 @@ def spread(values, confidence=0.95):
     """
     values = np.asarray(values, dtype="float64")
     if values.ndim != 1 or len(values) == 0:
-        raise ValueError(f"`values` must be a non-empty 1D sequence. Received: {values}")
+        raise ValueError(
+            f"`values` must be a non-empty 1D sequence. Received: {values}"
+        )
     mean = float(values.mean())
     if len(values) < 2:
         return {"mean": mean, "sd": None, "interval": None, "n": 1}
@@ -52,7 +54,7 @@ def spread(values, confidence=0.95):
         "mean": mean,
         "sd": sd,
         "interval": [float(interval[0]), float(interval[1])],
-        "n": int(len(values)),
+        "n": len(values),
     }
 
 
@@ -106,7 +108,7 @@ def paired_bootstrap(reference, other, confidence=0.95, resamples=2000, seed=0):
             float(result.confidence_interval.low),
             float(result.confidence_interval.high),
         ]
-    return {"difference": difference, "interval": interval, "images": int(len(other))}
+    return {"difference": difference, "interval": interval, "images": len(other)}
 
 
 def mcnemar_test(reference_correct, other_correct):
@@ -153,14 +155,14 @@ def paired_seeds_test(reference_by_seed, other_by_seed):
     if np.ptp(differences) > 1e-12:
         p_value = float(stats.ttest_rel(other, reference).pvalue)
     return {
-        "seeds": int(len(reference)),
+        "seeds": len(reference),
         "mean_difference": float(differences.mean()),
         "p_value": p_value,
     }
 
 
 def verdict(interval):
-    """"higher" if the interval of other - reference lies above zero,
+    """ "higher" if the interval of other - reference lies above zero,
     "lower" if below, else "no difference shown"."""
     low, high = interval
     if low > 0:
