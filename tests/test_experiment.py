@@ -218,10 +218,7 @@ def test_evaluate_files_compares_saved_models(smoke_run, tmp_path):
     out, record, config, _ = smoke_run
     files = [seed_folder(out, v, SEEDS[0]) / "model.keras" for v in ("baseline", "hah")]
     evaluated = evaluate_files(config, files, tmp_path)
-    assert list(evaluated["summary"]) == [
-        "baseline_seed_2022_model",
-        "hah_seed_2022_model",
-    ]
+    assert list(evaluated["summary"]) == ["baseline_seed_2022", "hah_seed_2022"]
     first = next(iter(evaluated["variants"].values()))[str(SEEDS[0])]
     assert (
         first["clean_accuracy"]

@@ -1,7 +1,8 @@
 """Network builders by name: what a run's configuration can ask for.
 
-A builder is a function returning a compiled-or-not `keras.Model` of
-[0, 1] images to logits, taking keyword arguments only. The registry maps
+A builder is a function of keyword arguments (a `name` among them, which
+a run sets to the variant's name) returning an uncompiled `keras.Model`
+of [0, 1] images to logits. The registry maps
 names to "module:function" paths, so that configurations can be checked
 (names, argument names) without importing TensorFlow; `register_network`
 adds a user's own builder.

@@ -107,7 +107,7 @@ def build_network(config, variant, seed, strategy=None):
     keras.utils.set_random_seed(seed)
     builder = get_builder(config.variants[variant].network)
     with (strategy or get_strategy()).scope():
-        model = builder(**config.builder_arguments(variant), name=variant)
+        model = builder(**{**config.builder_arguments(variant), "name": variant})
         model.compile(
             optimizer(config.training),
             keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -122,7 +122,7 @@ def check_networks_build(config):
     for variant in config.variants:
         try:
             get_builder(config.variants[variant].network)(
-                **config.builder_arguments(variant), name=variant
+                **{**config.builder_arguments(variant), "name": variant}
             )
         except (TypeError, ValueError) as error:
             raise ValueError(f"variants.{variant}: {error}") from None

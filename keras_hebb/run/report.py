@@ -244,18 +244,20 @@ def claims_line(record, variant):
     noise and single-attack PGD verdicts."""
     comparisons = record["comparisons"][variant]
     clean = comparisons["clean"]
-    slight = clean["interval"][0] > -SLIGHT
-    noise = [c for k, c in comparisons.items() if "noise" in c.get("label", "")]
+    noise = [c for c in comparisons.values() if "noise" in c.get("label", "")]
     noise_better = sum(c["verdict"] == "higher" for c in noise)
     pgd = [c for k, c in comparisons.items() if k.startswith("pgd_")]
     pgd_better = sum(c["verdict"] == "higher" for c in pgd)
     sparse = comparisons.get("sparse_nonzero")
     sparse_text = f"non-zero fraction {sparse['difference']:+.3f}; " if sparse else ""
-    loss = (
-        f"a loss of more than {SLIGHT * 100:.0f} points is excluded"
-        if slight
-        else f"a loss of more than {SLIGHT * 100:.0f} points is not excluded"
-    )
+    low, high = clean["interval"]
+    slight = f"{SLIGHT * 100:.0f} points"
+    if high < -SLIGHT:
+        loss = f"a loss of more than {slight}: more than slight"
+    elif low > -SLIGHT:
+        loss = f"at most a slight loss ({slight})"
+    else:
+        loss = f"a loss of more than {slight} is neither shown nor excluded"
     return (
         f"{sparse_text}clean accuracy {difference_text(clean)} points ({loss}); "
         "higher under "

@@ -53,11 +53,18 @@ def run_models(config, output):
 
 def file_models(paths):
     """{0: {name: file}} for model files given on the command line, named by
-    their stem (their parent folder's names added where stems repeat)."""
+    their stem, or where stems repeat by their two parent folders (a run's
+    `<variant>/seed_<s>/model.keras` is "<variant>_seed_<s>"), or else by
+    their whole path."""
     paths = [pathlib.Path(p) for p in paths]
-    names = [p.stem for p in paths]
-    if len(set(names)) < len(names):
-        names = ["_".join(p.with_suffix("").parts[-3:]) for p in paths]
+    for name_of in (
+        lambda p: p.stem,
+        lambda p: "_".join(p.parts[-3:-1]),
+        lambda p: str(p.with_suffix("")),
+    ):
+        names = [name_of(p) for p in paths]
+        if len(set(names)) == len(names):
+            break
     return {0: dict(zip(names, paths))}
 
 
