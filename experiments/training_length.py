@@ -1,6 +1,7 @@
 """Study 2: does HaH's clean-accuracy gap to its baseline close with longer training?
 
-Runs the paper's two variants (`--variants paper`) once per training length,
+Runs the variants (`--variants paper` by default: the study reads the
+variants "baseline" and "hah") once per training length,
 each with every seed of the configuration, into `<output>/epochs_<E>/` (each
 an ordinary, resumable `keras-hebb run` folder), then writes
 `training_length.json`, `training_length.md` and `training_length.png`:
@@ -16,32 +17,20 @@ interval over the test images and the paired t-test over seeds.
 
 import argparse
 import pathlib
+import sys
 
 from keras_hebb.run import experiment
-from keras_hebb.run.config import load_config
+from keras_hebb.run.cli import add_config_options, resolved_config
+from keras_hebb.run.config import ConfigError
 from keras_hebb.run.files import write_atomically, write_json, write_text
 from keras_hebb.run.report import cell, difference_text, p_values_text, table
 
 
 def arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_config_options(parser)
     parser.add_argument(
-        "--preset", default="cpu", help="run preset (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--config",
-        type=pathlib.Path,
-        action="append",
-        default=[],
-        help="YAML file(s) over the preset (default: none)",
-    )
-    parser.add_argument("--data", required=True, help="the image folder or tfds")
-    parser.add_argument(
-        "--epochs",
-        type=int,
-        nargs="+",
-        required=True,
-        help="the training lengths, in epochs",
+        "--epochs", type=int, nargs="+", required=True, help="the training lengths"
     )
     parser.add_argument(
         "--output",
@@ -49,25 +38,16 @@ def arguments(argv=None):
         required=True,
         help="folder of the runs and of the study's files",
     )
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="KEY=VALUE",
-        help="dotted overrides, as for keras-hebb run (default: none)",
-    )
     return parser.parse_args(argv)
 
 
 def run_lengths(args):
     """{epochs: results record} of one `run_experiment` per training length."""
     records = {}
+    overrides = list(args.overrides)
     for epochs in args.epochs:
-        config = load_config(
-            args.preset,
-            "paper",
-            args.config,
-            [f"data.source={args.data}", *args.overrides, f"training.epochs={epochs}"],
-        )
+        args.overrides = [*overrides, f"training.epochs={epochs}"]
+        config = resolved_config(args)
         experiment.make_deterministic(config.training.seeds[0])
         records[epochs] = experiment.run_experiment(
             config, args.output / f"epochs_{epochs}"
@@ -142,7 +122,10 @@ def plot(records, path):
 
 def main(argv=None):
     args = arguments(argv)
-    records = run_lengths(args)
+    try:
+        records = run_lengths(args)
+    except ConfigError as error:
+        sys.exit(f"training_length: error: {error}")
     first = next(iter(records.values()))
     study = {
         "epochs": list(records),
