@@ -20,6 +20,16 @@ def per_image_metrics(per_image_of_variant):
     return [key for key in seeds[0] if all(key in s for s in seeds)]
 
 
+def noise_key(kind, std):
+    """The per-image key of a noise figure: "gaussian_0.1"."""
+    return f"{kind}_{std}"
+
+
+def pgd_key(key):
+    """The per-image key of a PGD figure: "pgd_linf_0.00784314"."""
+    return f"pgd_{key}"
+
+
 def metric_label(key, attack_steps):
     """How a per-image score is named in tables: 'clean', 'gaussian noise std
     0.1', 'PGD-20 L_inf 2/255'."""
@@ -136,8 +146,9 @@ def compare_variant(evaluation, variant, reference, figures, per_image, blocks):
     """Every per-image metric of `variant` against `reference`, plus the
     sparsity over seeds."""
     comparisons = {}
+    measured = per_image_metrics(per_image[variant])
     for index, key in enumerate(per_image_metrics(per_image[reference])):
-        if key not in per_image_metrics(per_image[variant]):
+        if key not in measured:
             continue
         comparisons[key] = {
             "label": metric_label(key, evaluation.attack_steps),

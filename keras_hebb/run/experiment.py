@@ -44,7 +44,7 @@ from keras_hebb.robustness.budgets import budget_key
 from keras_hebb.robustness.noise import conv_input_snr, correct, noise_sweep_correct
 from keras_hebb.run import data as data_module
 from keras_hebb.run.checkpoint import EpochCheckpoint
-from keras_hebb.run.comparison import summarise
+from keras_hebb.run.comparison import noise_key, pgd_key, summarise
 from keras_hebb.run.files import remove, write_atomically, write_json
 from keras_hebb.run.provenance import provenance
 from keras_hebb.saving import load_model
@@ -272,16 +272,6 @@ def read_history(path):
     return {c: [row[i] for row in rows] for i, c in enumerate(columns)}
 
 
-def noise_key(kind, std):
-    """The per-image key of a noise figure: "gaussian_0.1"."""
-    return f"{kind}_{std}"
-
-
-def pgd_key(key):
-    """The per-image key of a PGD figure: "pgd_linf_0.00784314"."""
-    return f"pgd_{key}"
-
-
 def evaluate_network(model, config, images, labels, seed):
     """Clean, noisy, SNR, sparsity and PGD figures of one trained network.
 
@@ -449,8 +439,6 @@ def run_experiment(config, output, strategy=None):
     Returns:
         The results record (also written to `<output>/results.json`).
     """
-    from keras_hebb.run.report import write_report
-
     strategy = strategy or get_strategy()
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -477,23 +465,47 @@ def run_experiment(config, output, strategy=None):
             figures[variant][seed], per_image[variant][seed] = train_and_evaluate(
                 config, variant, seed, output, images, labels, strategy
             )
-    record = {
+    record = results_record(
+        config,
+        origin,
+        len(labels),
+        config.reference_variant(),
+        figures,
+        per_image,
+        replicas=strategy.num_replicas_in_sync,
+    )
+    write_results(record, output)
+    say(f"results in {output / 'results.json'}, {output / 'results.md'} and plots")
+    return record
+
+
+def results_record(config, origin, test_images, reference, figures, per_image, **extra):
+    """The results.json record of `figures` and `per_image` ({name: {seed: ...}}):
+    the configuration, `origin` (the provenance), the figures per seed, and
+    the summary and comparisons with `reference`; `extra` keys are added."""
+    return {
         "config": config.to_dict(),
         "provenance": origin,
         "deterministic": determinism_enabled(),
-        "replicas": strategy.num_replicas_in_sync,
+        **extra,
         "data_source": describe_source(config.data.source),
-        "test_images": len(labels),
+        "test_images": int(test_images),
         "variants": {
-            variant: {str(seed): figures[variant][seed] for seed in seeds}
-            for variant in config.variants
+            name: {str(seed): seed_figures for seed, seed_figures in by_seed.items()}
+            for name, by_seed in figures.items()
         },
-        **summarise(config.evaluation, config.reference_variant(), figures, per_image),
+        **summarise(config.evaluation, reference, figures, per_image),
     }
+
+
+def write_results(record, output):
+    """Writes results.json, results.md and the plots into `output`."""
+    from keras_hebb.run.report import write_report
+
+    output = pathlib.Path(output)
+    output.mkdir(parents=True, exist_ok=True)
     write_json(output / "results.json", record)
     write_report(record, output)
-    say(f"results in {output / 'results.json'}, {output / 'results.md'} and plots")
-    return record
 
 
 def evaluate_files(config, paths, output=None):
@@ -504,10 +516,10 @@ def evaluate_files(config, paths, output=None):
     Returns:
         The results record.
     """
-    from keras_hebb.run.report import write_report
     from keras_hebb.run.robust_accuracy import file_models
 
     files = file_models(paths)[0]
+    origin = provenance()
     images, labels = test_arrays(config)
     seed = config.training.seeds[0]
     figures, per_image = {}, {}
@@ -519,19 +531,15 @@ def evaluate_files(config, paths, output=None):
         )
         figures[name][seed] = {"train_seconds": None, "history": {}, **result}
         keras.backend.clear_session()
-    record = {
-        "config": config.to_dict(),
-        "provenance": provenance(),
-        "models": {name: str(path) for name, path in files.items()},
-        "deterministic": determinism_enabled(),
-        "data_source": describe_source(config.data.source),
-        "test_images": len(labels),
-        "variants": {name: {str(seed): figures[name][seed]} for name in files},
-        **summarise(config.evaluation, next(iter(files)), figures, per_image),
-    }
+    record = results_record(
+        config,
+        origin,
+        len(labels),
+        next(iter(files)),
+        figures,
+        per_image,
+        models={name: str(path) for name, path in files.items()},
+    )
     if output is not None:
-        output = pathlib.Path(output)
-        output.mkdir(parents=True, exist_ok=True)
-        write_json(output / "results.json", record)
-        write_report(record, output)
+        write_results(record, output)
     return record

@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from keras_hebb.robustness.budgets import budget_label, parse_budget_key
+from keras_hebb.run.comparison import metric_label, noise_key, pgd_key
 from keras_hebb.run.files import write_atomically, write_text
 from keras_hebb.run.statistics import binomial_interval
 
@@ -129,12 +130,14 @@ def metric_rows(record):
     first = record["summary"][next(iter(record["summary"]))]
     counts = image_counts(record)
     steps = record["config"]["evaluation"]["attack_steps"]
-    rows = [("clean accuracy", lambda s: s["clean_accuracy"], counts["clean"])]
+    rows = [
+        (metric_label("clean", steps), lambda s: s["clean_accuracy"], counts["clean"])
+    ]
     for kind, by_std in first["noise_accuracy"].items():
         for std in by_std:
             rows.append(
                 (
-                    f"{kind} noise std {std}",
+                    metric_label(noise_key(kind, std), steps),
                     lambda s, k=kind, d=std: s["noise_accuracy"][k][d],
                     counts["noise"],
                 )
@@ -142,7 +145,7 @@ def metric_rows(record):
     for key in first["adversarial_accuracy"]:
         rows.append(
             (
-                f"PGD-{steps} {budget_label(key)}",
+                metric_label(pgd_key(key), steps),
                 lambda s, k=key: s["adversarial_accuracy"][k],
                 counts["attack"],
             )
