@@ -101,6 +101,26 @@ class HaHModel(keras.Model):
             for key in layer.statistic_names
             if key != "cost"
         }
+        self._training_perturbation = None
+
+    @property
+    def training_perturbation(self):
+        """The `keras_hebb.training.InputPerturbation` applied to every training
+        batch, or None (train on the batches as they are)."""
+        return self._training_perturbation
+
+    @training_perturbation.setter
+    def training_perturbation(self, perturbation):
+        from keras_hebb.training.perturbation import InputPerturbation
+
+        if perturbation is not None and not isinstance(perturbation, InputPerturbation):
+            raise ValueError(
+                "`training_perturbation` must be a keras_hebb.training "
+                f"InputPerturbation or None. Received: {perturbation!r}"
+            )
+        self._training_perturbation = perturbation
+        # A compiled step would keep the old perturbation.
+        self.train_function = None
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras (3.15) averages a distributed first batch with
@@ -121,6 +141,8 @@ class HaHModel(keras.Model):
 
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if self._training_perturbation is not None:
+            x = self._training_perturbation(self, x, y)
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)

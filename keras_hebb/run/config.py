@@ -43,6 +43,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from keras_hebb.models.registry import NETWORKS
 from keras_hebb.robustness.budgets import NOISE_KINDS, NORMS, AttackBudgets
+from keras_hebb.training import TRAINING_MODES
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("step", "constant", "cosine")
@@ -62,8 +63,27 @@ class Budget:
 
 
 @dataclasses.dataclass
+class TrainingModeConfig:
+    """How a variant's training images are perturbed (`keras_hebb.training`).
+
+    `kind`: "standard" (not at all), "gaussian_noise" (noise of std `std`),
+    "pgd" (`steps` steps of `step_size` in the `norm` ball of radius `eps`,
+    from a random start) or "fgsm_rs" (one step from a random start).
+    `step_size` null: 2.5 * eps / steps for PGD, 1.25 * eps for FGSM-RS.
+    """
+
+    kind: str = "standard"
+    std: float = 0.1
+    norm: str = "linf"
+    eps: float = 8 / 255
+    steps: int = 7
+    step_size: float | None = None
+
+
+@dataclasses.dataclass
 class VariantConfig:
-    """One network of the comparison: a registered builder and its arguments.
+    """One network of the comparison: a registered builder, its arguments and
+    its training mode.
 
     `args` override the run's `network_args` for this variant; `label` is
     how tables and plots name it (default: the variant's key).
@@ -72,6 +92,9 @@ class VariantConfig:
     network: str = MISSING
     label: str = ""
     args: dict[str, typing.Any] = dataclasses.field(default_factory=dict)
+    training_mode: TrainingModeConfig = dataclasses.field(
+        default_factory=TrainingModeConfig
+    )
 
 
 @dataclasses.dataclass
@@ -353,6 +376,18 @@ def problems_of(config):
             "a variant name must be an identifier",
         )
         choice(variant.network, f"variants.{name}.network", sorted(NETWORKS))
+        mode, key = variant.training_mode, f"variants.{name}.training_mode"
+        choice(mode.kind, f"{key}.kind", TRAINING_MODES)
+        choice(mode.norm, f"{key}.norm", NORMS)
+        for field in ("std", "eps"):
+            value = getattr(mode, field)
+            need(value > 0, f"{key}.{field}", f"must be positive, got {value}")
+        positive(mode.steps, f"{key}.steps")
+        need(
+            mode.step_size is None or mode.step_size > 0,
+            f"{key}.step_size",
+            f"must be positive or null, got {mode.step_size}",
+        )
     need(
         not config.reference or config.reference in config.variants,
         "reference",

@@ -101,13 +101,33 @@ def determinism_enabled():
     return config.is_op_determinism_enabled()
 
 
+def training_perturbation(mode, seed):
+    """The `keras_hebb.training` perturbation of a `TrainingModeConfig`
+    (None for "standard"), drawing from `seed`."""
+    from keras_hebb.training.adversarial_training import AdversarialTraining, fgsm_rs
+    from keras_hebb.training.noise_training import GaussianNoiseTraining
+
+    if mode.kind == "gaussian_noise":
+        return GaussianNoiseTraining(mode.std, seed)
+    if mode.kind == "pgd":
+        return AdversarialTraining(
+            mode.eps, mode.norm, mode.steps, mode.step_size, True, seed
+        )
+    if mode.kind == "fgsm_rs":
+        return fgsm_rs(mode.eps, mode.norm, mode.step_size, seed)
+    return None
+
+
 def build_network(config, variant, seed, strategy=None):
     """The network of `variant`, initialised from `seed`, built and compiled
-    in `strategy.scope()`."""
+    in `strategy.scope()`, with its training mode's perturbation."""
     keras.utils.set_random_seed(seed)
     builder = get_builder(config.variants[variant].network)
     with (strategy or get_strategy()).scope():
         model = builder(**{**config.builder_arguments(variant), "name": variant})
+        model.training_perturbation = training_perturbation(
+            config.variants[variant].training_mode, seed
+        )
         model.compile(
             optimizer(config.training),
             keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -135,11 +155,14 @@ def seed_folder(output, variant, seed):
 
 
 def training_setting(config, variant, seed):
-    """Everything the trained weights of (`variant`, `seed`) depend on."""
+    """Everything the trained weights of (`variant`, `seed`) depend on (the
+    training mode only when it is not "standard", as before it existed)."""
+    mode = config.to_dict()["variants"][variant]["training_mode"]
     return {
         "variant": variant,
         "network": config.variants[variant].network,
         "arguments": config.builder_arguments(variant),
+        **({"training_mode": mode} if mode["kind"] != "standard" else {}),
         "training": {
             key: value
             for key, value in config.to_dict()["training"].items()
