@@ -4,7 +4,13 @@ Works on any Keras classifier of [0, 1] images to logits; names are imported
 on first use.
 """
 
+import warnings
+
 from keras_hebb._lazy import lazy_exports
+
+# The adversarial-robustness-toolbox warns at import that PyTorch is absent;
+# only its TensorFlow side is used. (This package runs before its modules.)
+warnings.filterwarnings("ignore", message="PyTorch not found")
 
 __all__ = [
     "APGD",
@@ -12,6 +18,7 @@ __all__ = [
     "FGSM",
     "PGD",
     "SPSA",
+    "Square",
     "Attack",
     "CarliniWagnerL2",
     "MomentumIterative",
@@ -36,6 +43,7 @@ __getattr__, __dir__ = lazy_exports(
         "MomentumIterative": "keras_hebb.robustness.attacks",
         "PGD": "keras_hebb.robustness.attacks",
         "SPSA": "keras_hebb.robustness.spsa",
+        "Square": "keras_hebb.robustness.square",
         "Transfer": "keras_hebb.robustness.attacks",
         "attack_accuracy": "keras_hebb.robustness.attacks",
         "conv_input_snr": "keras_hebb.robustness.noise",

@@ -1,15 +1,9 @@
 """APGD-CE and APGD-T (Croce and Hein 2020) from the adversarial-robustness-toolbox."""
 
-import warnings
-
-import keras
 import numpy as np
-
-# ART warns at import that PyTorch is absent; only its TensorFlow side is used.
-warnings.filterwarnings("ignore", message="PyTorch not found")
 from art.attacks.evasion import AutoProjectedGradientDescent
-from art.estimators.classification import TensorFlowV2Classifier
 
+from keras_hebb.robustness.art_classifier import art_classifier
 from keras_hebb.robustness.attacks import Attack, budget_name, norm_order
 
 LOSSES = {"ce": "cross_entropy", "dlr": "difference_logits_ratio"}
@@ -62,15 +56,8 @@ class APGD(Attack):
         return f"APGD-{kind}-{self.steps} {budget_name(self.norm, self.eps)}"
 
     def _art_attack(self, model):
-        classifier = TensorFlowV2Classifier(
-            model,
-            nb_classes=model.output_shape[-1],
-            input_shape=tuple(model.input_shape[1:]),
-            loss_object=keras.losses.CategoricalCrossentropy(from_logits=True),
-            clip_values=(0.0, 1.0),
-        )
         return AutoProjectedGradientDescent(
-            classifier,
+            art_classifier(model),
             norm=norm_order(self.norm),
             eps=self.eps,
             eps_step=2 * self.eps,

@@ -47,12 +47,13 @@ def budget_label(key):
 
 @dataclasses.dataclass
 class AttackBudgets:
-    """How hard each attack of the robust-accuracy set tries (AutoAttack's
-    standard: 100 steps, 9 target classes, 1 restart), and the masking checks'
-    sweeps and tolerance."""
+    """How hard each attack of the robust-accuracy set tries (by default
+    AutoAttack's standard: APGD 100 steps, 9 target classes, 1 restart;
+    Square 5000 queries), and the masking checks' sweeps and tolerance."""
 
     apgd_steps: int = 100
     apgd_targets: int = 9
+    square_queries: int = 5000
     pgd_steps: int = 20
     pgd_restarts: int = 5
     spsa_iterations: int = 20

@@ -2,7 +2,7 @@
 
 `robustness_evaluation` is what the project reports as robust accuracy: for
 each model and budget, APGD-CE, APGD-T, PGD with restarts, BPDA-PGD, SPSA
-(L_inf) and transfer from the other model, each attack's own accuracy, and
+(L_inf), Square (query-based) and transfer from the other model, each attack's own accuracy, and
 the worst case per example over all of them; plus the gradient-masking
 checks for that budget.
 """
@@ -23,9 +23,10 @@ from keras_hebb.robustness.masking import (
     white_box_verdict,
 )
 from keras_hebb.robustness.spsa import SPSA
+from keras_hebb.robustness.square import Square
 
 # Attacks that white-box PGD must beat, by the name the checks give them.
-RIVALS = {SPSA: "spsa", Transfer: "transfer"}
+RIVALS = {SPSA: "spsa", Square: "square", Transfer: "transfer"}
 
 
 def attack_set(eps, norm, budgets, source_model=None, bpda=True):
@@ -47,6 +48,7 @@ def attack_set(eps, norm, budgets, source_model=None, bpda=True):
         attacks.append(BPDA(pgd, divisive_normalization=True))
     if norm == "linf":
         attacks.append(SPSA(eps, budgets.spsa_iterations, budgets.spsa_samples))
+    attacks.append(Square(eps, norm, budgets.square_queries))
     if source_model is not None:
         attacks.append(Transfer(source_model, pgd))
     return attacks

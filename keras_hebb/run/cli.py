@@ -7,6 +7,8 @@ keras-hebb train --variant hah --seed 2022 --preset smoke --data DIR --output ru
 keras-hebb evaluate --model a.keras b.keras --preset cpu --data DIR --output runs/eval
 keras-hebb robustness --preset cpu --data DIR --output runs/cpu
 keras-hebb robustness --model a.keras b.keras --preset cpu --data DIR --output runs/r
+keras-hebb corruptions --preset cpu --data DIR --output runs/cpu
+keras-hebb corruptions --model a.keras b.keras --preset cpu --data DIR --output runs/c
 keras-hebb export --model runs/cpu/hah/seed_2022/model.keras --output exported/hah
 keras-hebb report --output runs/cpu
 
@@ -224,6 +226,25 @@ def parser():
         "robustness.json and robustness.md are written there",
     )
 
+    corruptions = command(
+        "corruptions",
+        "accuracy under CIFAR-10-C's 15 common corruptions at 5 severities, and "
+        "the corruption error (mCE) against the reference, of a run's networks or "
+        "of saved model files",
+    )
+    add_config_options(corruptions)
+    add_models(
+        corruptions,
+        False,
+        "model files, the first the reference (default: every network of the run "
+        "in --output)",
+    )
+    add_output(
+        corruptions,
+        "a `run` output folder, or any folder with --model; corruptions.json, "
+        "corruptions.md and corruption_accuracy.png are written there",
+    )
+
     export = command("export", "export a .keras model as a SavedModel")
     export.add_argument(
         "--model", type=pathlib.Path, required=True, help="the model file"
@@ -336,6 +357,10 @@ def dispatch(args, config):
         from keras_hebb.run.robust_accuracy import run_robustness
 
         run_robustness(config, args.output, args.model)
+    elif args.command == "corruptions":
+        from keras_hebb.run.corruption_report import run_corruptions
+
+        run_corruptions(config, args.output, args.model)
     elif args.command == "export":
         model = load_model(args.model)
         write_atomically(args.output, lambda folder: model.export(str(folder)))

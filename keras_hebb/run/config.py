@@ -43,6 +43,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from keras_hebb.models.registry import NETWORKS
 from keras_hebb.robustness.budgets import NOISE_KINDS, NORMS, AttackBudgets
+from keras_hebb.robustness.corruption_names import CORRUPTIONS, SEVERITY_LEVELS
 from keras_hebb.training import TRAINING_MODES
 
 OPTIMIZERS = ("adam", "sgd")
@@ -173,6 +174,28 @@ class RobustnessConfig:
 
 
 @dataclasses.dataclass
+class CorruptionConfig:
+    """The common-corruptions evaluation (`keras-hebb corruptions`).
+
+    `source`: "generated" (CIFAR-10-C's corruptions made from the first
+    `examples` test images with `seed`, cached in `cache`, default
+    `~/.cache/keras-hebb/corruptions`) or a folder of the published
+    CIFAR-10-C `.npy` arrays.
+    """
+
+    examples: int = 10000
+    corruptions: list[str] = dataclasses.field(
+        default_factory=lambda: list(CORRUPTIONS)
+    )
+    severities: list[int] = dataclasses.field(
+        default_factory=lambda: list(SEVERITY_LEVELS)
+    )
+    seed: int = 0
+    source: str = "generated"
+    cache: str = ""
+
+
+@dataclasses.dataclass
 class RunConfig:
     """Everything one run does. `network_args` go to every variant's builder
     that takes them (the run's network size); `reference` is the variant the
@@ -189,6 +212,7 @@ class RunConfig:
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = dataclasses.field(default_factory=EvaluationConfig)
     robustness: RobustnessConfig = dataclasses.field(default_factory=RobustnessConfig)
+    corruptions: CorruptionConfig = dataclasses.field(default_factory=CorruptionConfig)
 
     def reference_variant(self):
         """The name of the variant the others are compared with."""
@@ -438,6 +462,17 @@ def problems_of(config):
         0 < evaluation.confidence < 1,
         "evaluation.confidence",
         f"must be in (0, 1), got {evaluation.confidence}",
+    )
+    corruptions = config.corruptions
+    positive(corruptions.examples, "corruptions.examples")
+    for name in corruptions.corruptions:
+        choice(name, "corruptions.corruptions", CORRUPTIONS)
+    for severity in corruptions.severities:
+        choice(severity, "corruptions.severities", SEVERITY_LEVELS)
+    need(
+        bool(corruptions.corruptions) and bool(corruptions.severities),
+        "corruptions",
+        "needs at least one corruption and one severity",
     )
     robustness = config.robustness
     positive(robustness.examples, "robustness.examples")

@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 
 from keras_hebb.robustness.budgets import budget_label, parse_budget_key
 from keras_hebb.run.comparison import metric_label, noise_key, pgd_key
@@ -23,6 +24,7 @@ from keras_hebb.run.statistics import binomial_interval
 # A clean-accuracy drop of at most this much counts as "slight" (the paper's
 # "only a slight accuracy loss", claim (a)).
 SLIGHT = 0.02
+CORRUPTION_PLOT = "corruption_accuracy.png"
 PLOTS = {
     "noise": "accuracy_vs_noise.png",
     "eps": "accuracy_vs_eps.png",
@@ -557,7 +559,7 @@ def describe_attacks(attacks):
         f"{attacks['apgd_targets']} highest other classes), PGD {attacks['pgd_steps']} "
         f"steps x {attacks['pgd_restarts']} restarts (also behind BPDA and transfer), "
         f"SPSA {attacks['spsa_iterations']} iterations x {attacks['spsa_samples']} "
-        f"samples (L_inf only); checks: PGD steps {list(attacks['sweep_steps'])}, "
+        f"samples (L_inf only), Square {attacks['square_queries']} queries; checks: PGD steps {list(attacks['sweep_steps'])}, "
         f"restarts {list(attacks['sweep_restarts'])}, eps x "
         f"{list(attacks['eps_multiples'])}, tolerance {attacks['tolerance']}"
     )
@@ -659,6 +661,158 @@ def robustness_markdown(record):
     return "\n\n".join(lines) + "\n"
 
 
+def corruptions_markdown(record):
+    """The corruption record as Markdown: accuracy per corruption (mean over
+    severities) and per severity (mean over corruptions), mean corruption
+    accuracy and mCE per network, and the paired comparison."""
+    labels = labels_of(record)
+    names = list(record["summary"])
+    images = record["test_images"]
+    reference = record["reference"]
+    seeds = list(record["by_seed"])
+    spread_text = (
+        "mean ± sd over the seeds"
+        if len(seeds) > 1
+        else "one seed (brackets: 95% Wilson interval over the images for accuracies)"
+    )
+
+    def mean_of(by_key):
+        return {
+            "mean": float(sum(v["mean"] for v in by_key.values()) / len(by_key)),
+            "sd": None,
+        }
+
+    first = record["summary"][names[0]]
+    rows = [
+        [
+            "**mean corruption accuracy**",
+            *[f"**{cell(record['summary'][n]['mean_accuracy'])}**" for n in names],
+        ],
+        [
+            f"mCE (% of {labels[reference]}'s errors)",
+            *[cell(record["summary"][n]["mce"], digits=1) for n in names],
+        ],
+    ]
+    for corruption in first["accuracy"]:
+        rows.append(
+            [
+                corruption.replace("_", " "),
+                *[
+                    cell(mean_of(record["summary"][n]["accuracy"][corruption]))
+                    for n in names
+                ],
+            ]
+        )
+    severity_rows = [
+        [
+            f"severity {severity}",
+            *[
+                cell(
+                    {
+                        "mean": float(
+                            np.mean(
+                                [
+                                    by[severity]["mean"]
+                                    for by in record["summary"][n]["accuracy"].values()
+                                ]
+                            )
+                        ),
+                        "sd": None,
+                    }
+                )
+                for n in names
+            ],
+        ]
+        for severity in next(iter(first["accuracy"].values()))
+    ]
+    comparison_rows = [
+        [
+            labels[n],
+            difference_text(record["comparisons"][n]),
+            record["comparisons"][n]["verdict"],
+            p_values_text(record["comparisons"][n]),
+        ]
+        for n in names
+        if n != reference
+    ]
+    header = ["", *[labels[n] for n in names]]
+    return (
+        "\n\n".join(
+            [
+                "# Common corruptions",
+                (
+                    f"Data: {record['data_source']}; {images} test images under each of "
+                    f"{len(first['accuracy'])} corruptions at "
+                    f"{len(next(iter(first['accuracy'].values())))} severities; {spread_text}; "
+                    f"{record['seconds'] / 60:.1f} minutes. mCE: each corruption's errors "
+                    "summed over severities as a percentage of the reference network's "
+                    "(same seed), averaged over corruptions (100: as the reference; lower "
+                    "is better)."
+                ),
+                "## Accuracy per corruption (mean over severities)",
+                table(header, rows),
+                "## Accuracy per severity (mean over corruptions)",
+                table(header, severity_rows),
+                f"## Against {labels[reference]}, image by image",
+                (
+                    "Per image: the fraction of its corrupted copies classified right; "
+                    "the difference of its mean with its 95% paired-bootstrap interval."
+                ),
+                table(
+                    ["", f"minus {labels[reference]} (points)", "verdict", "tests"],
+                    comparison_rows,
+                ),
+            ]
+        )
+        + "\n"
+    )
+
+
+def plot_corruptions(record, path):
+    """One heat map per network: accuracy by corruption and severity (mean over seeds)."""
+    labels = labels_of(record)
+    names = list(record["summary"])
+    first = record["summary"][names[0]]["accuracy"]
+    corruptions, severities = list(first), list(next(iter(first.values())))
+    fig, axes = plt.subplots(
+        1,
+        len(names),
+        figsize=(2.2 + 2.0 * len(names), 0.32 * len(corruptions) + 1.6),
+        squeeze=False,
+        sharey=True,
+    )
+    for axis, name in zip(axes[0], names):
+        grid = np.array(
+            [
+                [record["summary"][name]["accuracy"][c][s]["mean"] for s in severities]
+                for c in corruptions
+            ]
+        )
+        image = axis.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        for (row, column), value in np.ndenumerate(grid):
+            axis.text(
+                column,
+                row,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="white" if value < 0.5 else "black",
+            )
+        axis.set_xticks(range(len(severities)), severities)
+        axis.set_yticks(
+            range(len(corruptions)), [c.replace("_", " ") for c in corruptions]
+        )
+        axis.set(title=labels[name], xlabel="severity")
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="accuracy")
+    fig.suptitle(
+        f"{record['test_images']} test images per cell, {len(record['by_seed'])} seed(s)",
+        fontsize=9,
+    )
+    write_atomically(path, lambda temporary: fig.savefig(temporary, dpi=110))
+    plt.close(fig)
+
+
 def write_report(record, output):
     """Writes results.md and the plots into `output`, and robustness.md
     from robustness.json when that exists."""
@@ -669,6 +823,11 @@ def write_report(record, output):
             output / "robustness.md",
             robustness_markdown(json.loads(robustness.read_text())),
         )
+    corruptions = output / "corruptions.json"
+    if corruptions.is_file():
+        corruption_record = json.loads(corruptions.read_text())
+        write_text(output / "corruptions.md", corruptions_markdown(corruption_record))
+        plot_corruptions(corruption_record, output / CORRUPTION_PLOT)
     write_text(output / "results.md", results_markdown(record))
     plot_noise(record, output / PLOTS["noise"])
     plot_eps(record, output / PLOTS["eps"])

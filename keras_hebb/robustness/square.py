@@ -1,0 +1,54 @@
+"""The Square attack (Andriushchenko et al. 2020) from the adversarial-robustness-toolbox."""
+
+from art.attacks.evasion import SquareAttack
+
+from keras_hebb.robustness.art_classifier import art_classifier
+from keras_hebb.robustness.attacks import Attack, budget_name, norm_order
+
+
+class Square(Attack):
+    """A query-based (black-box) attack: random square-shaped updates kept when
+    they lower the margin of the true class. It uses only the model's
+    outputs, so masked or hidden gradients do not stop it; AutoAttack's
+    standard strength is 5000 queries and 1 restart.
+
+    Args:
+        eps, norm, batch_size: as `Attack`.
+        queries: positive int, iterations (one query per image each).
+        restarts: positive int, random restarts.
+        p_init: initial fraction of the image a square covers.
+    """
+
+    def __init__(
+        self, eps, norm="linf", queries=5000, restarts=1, p_init=0.8, batch_size=100
+    ):
+        super().__init__(eps, norm, batch_size)
+        for key, value in (("queries", queries), ("restarts", restarts)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{key}` must be a positive int. Received: {value!r}")
+        if not 0 < p_init <= 1:
+            raise ValueError(f"`p_init` must be in (0, 1]. Received: {p_init!r}")
+        self.queries = queries
+        self.restarts = restarts
+        self.p_init = p_init
+
+    @property
+    def name(self):
+        return f"Square-{self.queries} {budget_name(self.norm, self.eps)}"
+
+    def _art_attack(self, model):
+        return SquareAttack(
+            art_classifier(model),
+            norm=norm_order(self.norm),
+            eps=self.eps,
+            max_iter=self.queries,
+            nb_restarts=self.restarts,
+            p_init=self.p_init,
+            batch_size=self.batch_size,
+            verbose=False,
+        )
+
+    def attack_batch(self, model, x, y):
+        attack = self.for_model(model, self._art_attack)
+        classes = model.output_shape[-1]
+        return attack.generate(x, y=(y[:, None] == range(classes)).astype("float32"))

@@ -1,0 +1,164 @@
+"""The common-corruptions report of a run's networks, or of any saved model files.
+
+For every network: accuracy under each corruption and severity of
+`config.corruptions` (`keras_hebb.run.corruption_data`), the mean corruption
+accuracy, and the corruption error (CE per corruption, mCE) against the
+reference network of the same seed. Summarised over seeds, and each variant
+compared with the reference image by image on the per-image mean over all
+corrupted copies (paired bootstrap). Writes `corruptions.json`,
+`corruptions.md` and `corruption_accuracy.png` (a heat map per network).
+"""
+
+import pathlib
+import time
+
+import keras
+import numpy as np
+
+from keras_hebb.progress import say
+from keras_hebb.robustness.common_corruptions import (
+    corrupted_correct,
+    corruption_accuracy,
+    corruption_errors,
+    mean_corruption_accuracy,
+)
+from keras_hebb.run import data as data_module
+from keras_hebb.run import statistics
+from keras_hebb.run.comparison import compare_scores
+from keras_hebb.run.corruption_data import corrupted_test_set
+from keras_hebb.run.experiment import describe_source
+from keras_hebb.run.files import write_json, write_text
+from keras_hebb.run.provenance import provenance
+from keras_hebb.run.robust_accuracy import file_models, run_models
+from keras_hebb.saving import load_model
+
+
+def evaluate_models(files, corrupted):
+    """{name: (accuracy by corruption and severity, per-image mean right)}
+    of the model files of one seed."""
+    results = {}
+    for name, path in files.items():
+        model = load_model(path)
+        right = corrupted_correct(model, corrupted.images, corrupted.labels)
+        per_image = np.mean(
+            [r for by in right.values() for r in by.values()], axis=0, dtype="float64"
+        )
+        results[name] = (corruption_accuracy(right), per_image)
+        keras.backend.clear_session()
+    return results
+
+
+def seed_record(results, reference):
+    """One seed's figures per network, with CE and mCE against `reference`."""
+    record = {}
+    for name, (accuracy, _) in results.items():
+        errors, mce = corruption_errors(accuracy, results[reference][0])
+        record[name] = {
+            "accuracy": {
+                c: {str(s): a for s, a in by.items()} for c, by in accuracy.items()
+            },
+            "mean_accuracy": mean_corruption_accuracy(accuracy),
+            "corruption_error": errors,
+            "mce": mce,
+        }
+    return record
+
+
+def summarise_corruptions(by_seed, per_image, reference, evaluation):
+    """Spreads over seeds of every figure, and the paired comparisons."""
+    seeds = list(by_seed)
+    names = list(by_seed[seeds[0]])
+
+    def over(value_of, name):
+        return statistics.spread(
+            [value_of(by_seed[s][name]) for s in seeds], evaluation.confidence
+        )
+
+    first = by_seed[seeds[0]][names[0]]
+    summary = {
+        name: {
+            "mean_accuracy": over(lambda r: r["mean_accuracy"], name),
+            "mce": over(lambda r: r["mce"], name),
+            "accuracy": {
+                corruption: {
+                    severity: over(
+                        lambda r, c=corruption, s=severity: r["accuracy"][c][s], name
+                    )
+                    for severity in by_severity
+                }
+                for corruption, by_severity in first["accuracy"].items()
+            },
+            "corruption_error": {
+                corruption: over(lambda r, c=corruption: r["corruption_error"][c], name)
+                for corruption in first["corruption_error"]
+            },
+        }
+        for name in names
+    }
+    comparisons = {
+        name: compare_scores(
+            {s: per_image[s][reference] for s in seeds},
+            {s: per_image[s][name] for s in seeds},
+            evaluation,
+        )
+        for name in names
+        if name != reference
+    }
+    return summary, comparisons
+
+
+def run_corruptions(config, output, model_files=None):
+    """The corruption report of a run folder's networks (every variant and
+    seed of `config`), or of `model_files`; written to `output`.
+
+    Returns:
+        The record written to `<output>/corruptions.json`.
+    """
+    from keras_hebb.run.report import (
+        CORRUPTION_PLOT,
+        corruptions_markdown,
+        plot_corruptions,
+    )
+
+    output = pathlib.Path(output)
+    files = file_models(model_files) if model_files else run_models(config, output)
+    reference = config.reference_variant() if not model_files else next(iter(files[0]))
+    images, labels = data_module.as_arrays(
+        data_module.cifar10(
+            config.data.source, "test", 500, limit=config.corruptions.examples
+        )
+    )
+    start, origin = time.perf_counter(), provenance()
+    corrupted = corrupted_test_set(
+        config.corruptions, images, labels, describe_source(config.data.source)
+    )
+    by_seed, per_image = {}, {}
+    for seed, seed_files in files.items():
+        say(f"corruptions: seed {seed}: {list(seed_files)}")
+        results = evaluate_models(seed_files, corrupted)
+        by_seed[str(seed)] = seed_record(results, reference)
+        per_image[str(seed)] = {name: scores for name, (_, scores) in results.items()}
+    summary, comparisons = summarise_corruptions(
+        by_seed, per_image, reference, config.evaluation
+    )
+    record = {
+        "config": config.to_dict(),
+        "provenance": origin,
+        "data_source": corrupted.source,
+        "test_images": len(corrupted.labels),
+        "models": {
+            str(seed): {name: str(path) for name, path in seed_files.items()}
+            for seed, seed_files in files.items()
+        },
+        "reference": reference,
+        "by_seed": by_seed,
+        "summary": summary,
+        "comparisons": comparisons,
+        "seconds": time.perf_counter() - start,
+    }
+    output.mkdir(parents=True, exist_ok=True)
+    write_json(output / "corruptions.json", record)
+    write_text(output / "corruptions.md", corruptions_markdown(record))
+    plot_corruptions(record, output / CORRUPTION_PLOT)
+    say(f"corruptions in {output / 'corruptions.md'} ({record['seconds']:.0f} s)")
+    return record
