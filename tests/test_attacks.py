@@ -10,6 +10,7 @@ from keras_hebb.robustness import (
     PGD,
     SPSA,
     CarliniWagnerL2,
+    Square,
     MomentumIterative,
     Transfer,
     attack_accuracy,
@@ -80,6 +81,16 @@ def test_spsa_needs_no_gradient_and_respects_budget():
     assert_within_budget(adversarial, x, "linf", 0.1)
     assert np.mean(predictions(model, x) == y) == 1.0
     assert accuracy <= 0.25
+
+
+def test_square_needs_only_outputs_and_respects_budget():
+    # Small images, so that few random squares find the classifier's direction.
+    model, x, y = linear_classifier(2, n=128, epochs=30, size=8)
+    x, y = x[:16], y[:16]
+    accuracy, _, adversarial = attack_accuracy(model, Square(0.1, queries=300), x, y)
+    assert_within_budget(adversarial, x, "linf", 0.1)
+    assert np.mean(predictions(model, x) == y) == 1.0
+    assert accuracy <= 0.5
 
 
 def analytic_robust_accuracy(model, x, y, norm, eps=None):
@@ -199,6 +210,9 @@ def test_worst_case_is_per_example_over_all_attacks(binary):
         (lambda: SPSA(0.1, samples=3), "samples"),
         (lambda: CarliniWagnerL2(-0.5), "eps=-0.5"),
         (lambda: APGD(0.1, loss="hinge"), "'hinge'"),
+        (lambda: Square(0.1, queries=0), "`queries` must be a positive int"),
+        (lambda: Square(0.1, p_init=1.5), "`p_init` must be in"),
+        (lambda: Square(0.5, "l2"), "Square supports norms \\('linf',\\)"),
     ],
 )
 def test_bad_arguments_raise(make, message):

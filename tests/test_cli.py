@@ -17,7 +17,16 @@ def test_console_command_is_installed():
     )
 
 
-SUBCOMMANDS = ("run", "config", "train", "evaluate", "robustness", "export", "report")
+SUBCOMMANDS = (
+    "run",
+    "config",
+    "train",
+    "evaluate",
+    "robustness",
+    "corruptions",
+    "export",
+    "report",
+)
 
 
 def test_help_lists_subcommands_and_every_option_shows_its_default():

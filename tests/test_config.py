@@ -84,10 +84,10 @@ def test_a_config_file_replaces_the_variants_and_overrides_come_last(tmp_path):
             "training.epoch=3",
             r"unknown key 'training.epoch'. Did you mean 'training.epochs'\?",
         ),
-        ("trainig.epochs=3", r"Valid keys of the top level: \['data', "),
+        ("trainig.epochs=3", r"Valid keys of the top level: \['corruptions', 'data', "),
         (
             "variants.hah.netwrk=x",
-            r"Valid keys of variants.hah: \['args', 'label', 'network'\]",
+            r"Valid keys of variants.hah: \['args', 'label', 'network', 'training_mode'\]",
         ),
         (
             "training.epochs=ten",
@@ -133,6 +133,20 @@ def test_a_config_file_replaces_the_variants_and_overrides_come_last(tmp_path):
             r"reference: 'nobody' is not a variant; variants: \['baseline', 'hah'\]",
         ),
         ("evaluation.confidence=95", r"evaluation.confidence: must be in \(0, 1\)"),
+        (
+            "variants.hah.training_mode.kind=mixup",
+            r"variants.hah.training_mode.kind: 'mixup' is not one of \['standard', "
+            r"'gaussian_noise', 'pgd', 'fgsm_rs'\]",
+        ),
+        (
+            "variants.hah.training_mode.std=0",
+            r"variants.hah.training_mode.std: must be positive",
+        ),
+        (
+            "variants.hah.training_mode.stpes=3",
+            r"unknown key 'variants.hah.training_mode.stpes'. Did you mean "
+            r"'variants.hah.training_mode.steps'",
+        ),
         ("epochs", r"Overrides must be dotted key=value pairs"),
     ],
 )
@@ -178,3 +192,26 @@ def test_the_resolved_configuration_round_trips():
     assert from_dict(config.to_dict()) == config
     text = config_yaml(config)
     assert "no_implicit_norm:" in text and "seeds:\n  - 3\n  - 4" in text
+
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("standard", "NoneType"),
+        ("gaussian_noise", "GaussianNoiseTraining"),
+        ("pgd", "AdversarialTraining"),
+        ("fgsm_rs", "AdversarialTraining"),
+    ],
+)
+def test_each_training_mode_reaches_its_network_and_its_record(kind, expected):
+    from keras_hebb.run.experiment import build_network, training_setting
+
+    config = load_config("smoke", overrides=[f"variants.hah.training_mode.kind={kind}"])
+    model = build_network(config, "hah", 1)
+    assert type(model.training_perturbation).__name__ == expected
+    if kind == "fgsm_rs":
+        assert model.training_perturbation.steps == 1
+        assert model.training_perturbation.step_size == pytest.approx(1.25 * 8 / 255)
+    setting = training_setting(config, "hah", 1)
+    assert ("training_mode" in setting) == (kind != "standard")
+    assert "training_mode" not in training_setting(config, "baseline", 1)

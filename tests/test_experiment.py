@@ -22,6 +22,8 @@ from keras_hebb.run.experiment import (
     without_timings,
 )
 from keras_hebb.run.report import PLOTS
+from keras_hebb.run.corruption_report import run_corruptions
+from keras_hebb.run.report import CORRUPTION_PLOT
 from keras_hebb.run.robust_accuracy import run_robustness
 
 SEEDS = (2022, 2023)
@@ -243,6 +245,7 @@ def test_robustness_of_a_run_summarises_every_seed(smoke_run):
                 for attack in ("APGD-CE", "APGD-T", "PGD-3x2", "transfer from"):
                     assert attack in names, (name, key, attack)
                 assert ("SPSA" in names) == key.startswith("linf")
+                assert ("Square-5" in names) == key.startswith("linf")
                 assert ("BPDA" in names) == (name == "hah")
                 assert result["worst_case"] <= min(result["per_attack"].values())
                 assert np.mean(result["robust_images"]) == result["worst_case"]
@@ -263,6 +266,37 @@ def test_robustness_of_one_model_file(smoke_run, tmp_path):
     assert record["comparisons"] == {}
     result = next(iter(record["by_seed"]["0"][name].values()))
     assert not any(a.startswith("transfer") for a in result["per_attack"])
+
+
+def test_corruptions_of_a_run_cover_every_seed_corruption_and_severity(
+    smoke_run, tmp_path
+):
+    out, _, config, _ = smoke_run
+    config.corruptions.cache = str(tmp_path / "cache")
+    record = run_corruptions(config, out)
+    assert list(record["by_seed"]) == [str(s) for s in SEEDS]
+    assert record["data_source"].startswith("CIFAR-10-C's corruptions and parameters")
+    for models in record["by_seed"].values():
+        assert models["baseline"]["mce"] == pytest.approx(100.0)
+        for figures in models.values():
+            assert len(figures["accuracy"]) == 15
+            assert all(len(by) == 5 for by in figures["accuracy"].values())
+            means = [a for by in figures["accuracy"].values() for a in by.values()]
+            assert figures["mean_accuracy"] == pytest.approx(np.mean(means))
+    assert list(record["comparisons"]) == ["hah"]
+    assert "mCE" in (out / "corruptions.md").read_text()
+    assert (out / CORRUPTION_PLOT).is_file()
+
+
+def test_corruptions_of_model_files_take_the_first_as_reference(smoke_run, tmp_path):
+    out, _, config, _ = smoke_run
+    config.corruptions.cache = str(tmp_path / "cache")
+    files = [seed_folder(out, v, SEEDS[0]) / "model.keras" for v in ("hah", "baseline")]
+    record = run_corruptions(config, tmp_path, files)
+    assert record["reference"] == "hah_seed_2022"
+    assert record["by_seed"]["0"]["hah_seed_2022"]["mce"] == pytest.approx(100.0)
+    run_hah = run_corruptions(config, out)["by_seed"][str(SEEDS[0])]["hah"]
+    assert record["by_seed"]["0"]["hah_seed_2022"]["accuracy"] == run_hah["accuracy"]
 
 
 def test_learning_rate_schedules(data_folder):

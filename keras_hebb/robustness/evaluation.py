@@ -2,7 +2,7 @@
 
 `robustness_evaluation` is what the project reports as robust accuracy: for
 each model and budget, APGD-CE, APGD-T, PGD with restarts, BPDA-PGD, SPSA
-(L_inf), Square (query-based) and transfer from the other model, each attack's own accuracy, and
+(L_inf), Square (query-based, L_inf) and transfer from the other model, each attack's own accuracy, and
 the worst case per example over all of them; plus the gradient-masking
 checks for that budget.
 """
@@ -48,7 +48,7 @@ def attack_set(eps, norm, budgets, source_model=None, bpda=True):
         attacks.append(BPDA(pgd, divisive_normalization=True))
     if norm == "linf":
         attacks.append(SPSA(eps, budgets.spsa_iterations, budgets.spsa_samples))
-    attacks.append(Square(eps, norm, budgets.square_queries))
+        attacks.append(Square(eps, norm, budgets.square_queries))
     if source_model is not None:
         attacks.append(Transfer(source_model, pgd))
     return attacks

@@ -7,10 +7,15 @@ from keras_hebb.robustness.attacks import Attack, budget_name, norm_order
 
 
 class Square(Attack):
-    """A query-based (black-box) attack: random square-shaped updates kept when
-    they lower the margin of the true class. It uses only the model's
+    """A query-based (black-box) L_inf attack: random square-shaped updates kept
+    when they lower the margin of the true class. It uses only the model's
     outputs, so masked or hidden gradients do not stop it; AutoAttack's
     standard strength is 5000 queries and 1 restart.
+
+    L_inf only: ART 1.20's L2 version divides each new window by its target
+    norm where it should multiply (`delta_new /= norm * scale`), so its L2
+    steps are mis-scaled; on a linear classifier whose L_inf version fooled
+    most images, it fooled none.
 
     Args:
         eps, norm, batch_size: as `Attack`.
@@ -18,6 +23,8 @@ class Square(Attack):
         restarts: positive int, random restarts.
         p_init: initial fraction of the image a square covers.
     """
+
+    norms = ("linf",)
 
     def __init__(
         self, eps, norm="linf", queries=5000, restarts=1, p_init=0.8, batch_size=100

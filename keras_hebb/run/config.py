@@ -260,18 +260,22 @@ def preset_text(kind, name):
 
 def valid_keys(path):
     """The keys that may follow the dotted `path` (a list of keys)."""
-    node = RunConfig
+    node, dict_key_next = RunConfig, False
     for key in path:
         if node is None:
             return None
+        if dict_key_next:
+            # A key of a dict of dataclasses (a variant's name): any is valid.
+            dict_key_next = False
+            continue
         hints = typing.get_type_hints(node)
         hint = hints.get(key)
         if hint is None:
             return sorted(hints)
-        origin = typing.get_origin(hint)
-        if origin is dict:
+        if typing.get_origin(hint) is dict:
             value_type = typing.get_args(hint)[1]
             node = value_type if dataclasses.is_dataclass(value_type) else None
+            dict_key_next = True
             continue
         node = hint if dataclasses.is_dataclass(hint) else None
     return sorted(typing.get_type_hints(node)) if node is not None else None

@@ -559,7 +559,7 @@ def describe_attacks(attacks):
         f"{attacks['apgd_targets']} highest other classes), PGD {attacks['pgd_steps']} "
         f"steps x {attacks['pgd_restarts']} restarts (also behind BPDA and transfer), "
         f"SPSA {attacks['spsa_iterations']} iterations x {attacks['spsa_samples']} "
-        f"samples (L_inf only), Square {attacks['square_queries']} queries; checks: PGD steps {list(attacks['sweep_steps'])}, "
+        f"samples and Square {attacks['square_queries']} queries (both L_inf only); checks: PGD steps {list(attacks['sweep_steps'])}, "
         f"restarts {list(attacks['sweep_restarts'])}, eps x "
         f"{list(attacks['eps_multiples'])}, tolerance {attacks['tolerance']}"
     )
