@@ -135,8 +135,10 @@ def test_a_config_file_replaces_the_variants_and_overrides_come_last(tmp_path):
         ("evaluation.confidence=95", r"evaluation.confidence: must be in \(0, 1\)"),
         (
             "variants.hah.training_mode.kind=mixup",
-            r"variants.hah.training_mode.kind: 'mixup' is not one of \['standard', "
-            r"'gaussian_noise', 'pgd', 'fgsm_rs'\]",
+            (
+                r"variants.hah.training_mode.kind: 'mixup' is not one of "
+                r"\['standard', 'gaussian_noise', 'pgd', 'fgsm_rs'\]"
+            ),
         ),
         (
             "variants.hah.training_mode.std=0",
@@ -144,8 +146,10 @@ def test_a_config_file_replaces_the_variants_and_overrides_come_last(tmp_path):
         ),
         (
             "variants.hah.training_mode.stpes=3",
-            r"unknown key 'variants.hah.training_mode.stpes'. Did you mean "
-            r"'variants.hah.training_mode.steps'",
+            (
+                r"unknown key 'variants.hah.training_mode.stpes'. Did you mean "
+                r"'variants.hah.training_mode.steps'"
+            ),
         ),
         ("epochs", r"Overrides must be dotted key=value pairs"),
     ],

@@ -1,11 +1,12 @@
 """The common corruptions: the images they make, their cache, the published
 arrays, and the corruption error."""
 
+import itertools
 import json
 
 import numpy as np
 import pytest
-import scipy.ndimage as ndimage
+from scipy import ndimage
 
 from keras_hebb.robustness.common_corruptions import (
     corruption_errors,
@@ -13,7 +14,7 @@ from keras_hebb.robustness.common_corruptions import (
 )
 from keras_hebb.robustness.corruption_names import CORRUPTIONS, FAMILIES
 from keras_hebb.robustness.corruptions import OPERATIONS, SEVERITIES, corrupt
-from keras_hebb.run.config import CorruptionConfig, ConfigError, load_config
+from keras_hebb.run.config import ConfigError, CorruptionConfig, load_config
 from keras_hebb.run.corruption_data import (
     corrupted_test_set,
     generated_set,
@@ -71,7 +72,7 @@ def test_every_severity_keeps_shape_dtype_and_range_and_grows(images, name):
     if name in NOT_ORDERED:
         assert distances[4] > distances[0], distances
     else:
-        assert all(b > a for a, b in zip(distances, distances[1:])), distances
+        assert all(b > a for a, b in itertools.pairwise(distances)), distances
 
 
 def test_another_seed_draws_other_corruptions(images):

@@ -11,6 +11,7 @@ from PIL import Image
 
 from keras_hebb.run import experiment
 from keras_hebb.run.config import load_config
+from keras_hebb.run.corruption_report import run_corruptions
 from keras_hebb.run.experiment import (
     ConfigMismatchError,
     evaluate_files,
@@ -21,9 +22,7 @@ from keras_hebb.run.experiment import (
     train_network,
     without_timings,
 )
-from keras_hebb.run.report import PLOTS
-from keras_hebb.run.corruption_report import run_corruptions
-from keras_hebb.run.report import CORRUPTION_PLOT
+from keras_hebb.run.report import CORRUPTION_PLOT, PLOTS
 from keras_hebb.run.robust_accuracy import run_robustness
 
 SEEDS = (2022, 2023)

@@ -19,14 +19,14 @@ class Quantize(keras.layers.Layer):
         return ops.round(inputs * 8.0) / 8.0
 
 
-SMALL = dict(
-    spsa_images=8,
-    spsa_iterations=20,
-    spsa_samples=64,
-    steps=(5, 10, 20),
-    restarts=(1, 3),
-    eps_multiples=(1, 4, 16, 64),
-)
+SMALL = {
+    "spsa_images": 8,
+    "spsa_iterations": 20,
+    "spsa_samples": 64,
+    "steps": (5, 10, 20),
+    "restarts": (1, 3),
+    "eps_multiples": (1, 4, 16, 64),
+}
 
 
 @pytest.fixture(scope="module")
