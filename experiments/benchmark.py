@@ -21,6 +21,12 @@ they imply, on `--eval-images` images.
 
     python experiments/benchmark.py --widths 1.0 --evaluation --eval-images 1000
 
+With `--training-modes` it times a training step of each network under each
+training mode (Gaussian noise, FGSM-RS and PGD-7 adversarial training at
+L_inf 8/255) as a ratio to a standard step.
+
+    python experiments/benchmark.py --widths 0.25 --training-modes
+
 With `--data FOLDER` it also compares training steps/s fed by the real
 input pipeline (`keras_hebb.run.data.cifar10`, cache warmed) against steps fed
 by one constant in-memory batch, to show whether the pipeline limits speed.
@@ -47,6 +53,8 @@ from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.robustness.noise import noise_sweep
 from keras_hebb.run.config import load_config
 from keras_hebb.run.data import cifar10
+from keras_hebb.training.adversarial_training import AdversarialTraining, fgsm_rs
+from keras_hebb.training.noise_training import GaussianNoiseTraining
 
 NETWORKS = {
     "baseline_vgg": baseline_vgg,
@@ -58,6 +66,16 @@ PAPER_NETWORKS = ("baseline_vgg", "hah_vgg")
 # Training images/s of the authors' PyTorch code on this 2-core machine type,
 # batch 128, VGG16 (issue 5): width -> (HaH, baseline).
 AUTHORS_IMAGES_PER_SECOND = {0.25: (59.0, 496.0), 1.0: (7.4, 38.0)}
+
+
+# The training modes `--training-modes` times (the authors' noise std and PGD
+# training: 7 steps of 2/255 in L_inf 8/255).
+TRAINING_MODES = {
+    "standard": lambda: None,
+    "gaussian noise 0.1": lambda: GaussianNoiseTraining(0.1),
+    "FGSM-RS 8/255": lambda: fgsm_rs(8 / 255),
+    "PGD-7 8/255": lambda: AdversarialTraining(8 / 255, steps=7, step_size=2 / 255),
+}
 
 
 def parse_args(argv=None):
@@ -92,6 +110,11 @@ def parse_args(argv=None):
         "--evaluation", action="store_true", help="time PGD-20 and the noise sweep"
     )
     parser.add_argument("--eval-images", type=int, default=1000)
+    parser.add_argument(
+        "--training-modes",
+        action="store_true",
+        help="time noise and adversarial training steps against standard ones",
+    )
     parser.add_argument(
         "--data",
         default=None,
@@ -188,6 +211,9 @@ def main(argv=None):
                 depth=args.depth, width=width, batch_size=args.batch_size
             )
             continue
+        if args.training_modes:
+            compare_training_modes(x, y, width, args)
+            continue
         names = PAPER_NETWORKS if args.evaluation else NETWORKS
         models = {
             name: compiled_network(name, args.depth, width, args.jit_compile)
@@ -228,6 +254,30 @@ def compare_training(models, x, y, width, args):
             f"{speeds['hah_vgg'] / theirs_hah:.1f}x, baseline_vgg "
             f"{speeds['baseline_vgg'] / theirs_baseline:.1f}x their images/s"
         )
+
+
+def compare_training_modes(x, y, width, args):
+    """Prints training images/s of each paper network under each training
+    mode, and its step time as a ratio to the standard step's."""
+    for network in PAPER_NETWORKS:
+        models = {}
+        for mode, perturbation in TRAINING_MODES.items():
+            models[mode] = compiled_network(
+                network, args.depth, width, args.jit_compile
+            )
+            models[mode].training_perturbation = perturbation()
+            seconds_per_step(models[mode], x, y, 2)
+        times = {mode: [] for mode in models}
+        for _ in range(args.rounds):
+            for mode, model in models.items():
+                times[mode].append(seconds_per_step(model, x, y, args.steps))
+        standard = statistics.median(times["standard"])
+        for mode, mode_times in times.items():
+            step = statistics.median(mode_times)
+            print(
+                f"width {width:g}  {network:12s} {mode:19s} {len(x) / step:8.1f} "
+                f"images/s, {step / standard:.2f}x the standard step"
+            )
 
 
 def hah_layer_shapes(depth, width, batch_size, num_hah_layers=6):

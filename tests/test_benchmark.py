@@ -44,6 +44,13 @@ def test_evaluation_prints_both_ratios(benchmark, capsys):
     assert out.count("forward passes (") == 2
 
 
+def test_training_modes_print_a_ratio_per_network_and_mode(benchmark, capsys):
+    benchmark.main([*TINY, "--steps", "1", "--rounds", "1", "--training-modes"])
+    out = capsys.readouterr().out
+    assert out.count("x the standard step") == 2 * len(benchmark.TRAINING_MODES)
+    assert "PGD-7 8/255" in out and "1.00x the standard step" in out
+
+
 def test_rejects_bad_arguments(benchmark):
     with pytest.raises(SystemExit):
         benchmark.parse_args(["--eval-images", "0"])
