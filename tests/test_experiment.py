@@ -282,6 +282,10 @@ def test_corruptions_of_a_run_cover_every_seed_corruption_and_severity(
             assert all(len(by) == 5 for by in figures["accuracy"].values())
             means = [a for by in figures["accuracy"].values() for a in by.values()]
             assert figures["mean_accuracy"] == pytest.approx(np.mean(means))
+            assert figures["copies"] == 75
+            assert np.mean(figures["copies_right"]) / 75 == pytest.approx(
+                figures["mean_accuracy"]
+            )
     assert list(record["comparisons"]) == ["hah"]
     assert "mCE" in (out / "corruptions.md").read_text()
     assert (out / CORRUPTION_PLOT).is_file()

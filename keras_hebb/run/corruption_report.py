@@ -34,24 +34,23 @@ from keras_hebb.saving import load_model
 
 
 def evaluate_models(files, corrupted):
-    """{name: (accuracy by corruption and severity, per-image mean right)}
-    of the model files of one seed."""
+    """{name: (accuracy by corruption and severity, per image the number of
+    its corrupted copies classified right)} of the model files of one seed."""
     results = {}
     for name, path in files.items():
         model = load_model(path)
         right = corrupted_correct(model, corrupted.images, corrupted.labels)
-        per_image = np.mean(
-            [r for by in right.values() for r in by.values()], axis=0, dtype="float64"
-        )
-        results[name] = (corruption_accuracy(right), per_image)
+        copies_right = np.sum([r for by in right.values() for r in by.values()], axis=0)
+        results[name] = (corruption_accuracy(right), copies_right)
         keras.backend.clear_session()
     return results
 
 
 def seed_record(results, reference):
-    """One seed's figures per network, with CE and mCE against `reference`."""
+    """One seed's figures per network, with CE and mCE against `reference`,
+    and per image the number of its corrupted copies classified right."""
     record = {}
-    for name, (accuracy, _) in results.items():
+    for name, (accuracy, copies_right) in results.items():
         errors, mce = corruption_errors(accuracy, results[reference][0])
         record[name] = {
             "accuracy": {
@@ -60,11 +59,19 @@ def seed_record(results, reference):
             "mean_accuracy": mean_corruption_accuracy(accuracy),
             "corruption_error": errors,
             "mce": mce,
+            "copies": sum(len(by) for by in accuracy.values()),
+            "copies_right": copies_right.astype(int).tolist(),
         }
     return record
 
 
-def summarise_corruptions(by_seed, per_image, reference, evaluation):
+def per_image_scores(figures):
+    """Per image, the fraction of its corrupted copies classified right, from
+    one network's record of `seed_record`."""
+    return np.asarray(figures["copies_right"], dtype="float64") / figures["copies"]
+
+
+def summarise_corruptions(by_seed, reference, evaluation):
     """Spreads over seeds of every figure, and the paired comparisons."""
     seeds = list(by_seed)
     names = list(by_seed[seeds[0]])
@@ -97,8 +104,8 @@ def summarise_corruptions(by_seed, per_image, reference, evaluation):
     }
     comparisons = {
         name: compare_scores(
-            {s: per_image[s][reference] for s in seeds},
-            {s: per_image[s][name] for s in seeds},
+            {s: per_image_scores(by_seed[s][reference]) for s in seeds},
+            {s: per_image_scores(by_seed[s][name]) for s in seeds},
             evaluation,
         )
         for name in names
@@ -132,15 +139,12 @@ def run_corruptions(config, output, model_files=None):
     corrupted = corrupted_test_set(
         config.corruptions, images, labels, describe_source(config.data.source)
     )
-    by_seed, per_image = {}, {}
+    by_seed = {}
     for seed, seed_files in files.items():
         say(f"corruptions: seed {seed}: {list(seed_files)}")
         results = evaluate_models(seed_files, corrupted)
         by_seed[str(seed)] = seed_record(results, reference)
-        per_image[str(seed)] = {name: scores for name, (_, scores) in results.items()}
-    summary, comparisons = summarise_corruptions(
-        by_seed, per_image, reference, config.evaluation
-    )
+    summary, comparisons = summarise_corruptions(by_seed, reference, config.evaluation)
     record = {
         "config": config.to_dict(),
         "provenance": origin,
