@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import math
 import os
@@ -300,6 +301,33 @@ def test_corruptions_of_model_files_take_the_first_as_reference(smoke_run, tmp_p
     assert record["by_seed"]["0"]["hah_seed_2022"]["mce"] == pytest.approx(100.0)
     run_hah = run_corruptions(config, out)["by_seed"][str(SEEDS[0])]["hah"]
     assert record["by_seed"]["0"]["hah_seed_2022"]["accuracy"] == run_hah["accuracy"]
+
+
+def test_defences_study_tables_every_axis_and_every_network(smoke_run, tmp_path):
+    out, record, config, _ = smoke_run
+    if not (out / "robustness.json").is_file():
+        run_robustness(config, out)
+    if not (out / "corruptions.json").is_file():
+        config.corruptions.cache = str(tmp_path / "cache")
+        run_corruptions(config, out)
+    script = pathlib.Path(__file__).parents[1] / "experiments" / "defences.py"
+    spec = importlib.util.spec_from_file_location("defences", script)
+    defences = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(defences)
+    defences.main(["--output", str(out), "--noise-stds", "0.2"])
+    text = (out / "defences.md").read_text()
+    assert "| HaH |" in text and "mCE" in text and "## HaH minus each network" in text
+    comparisons = json.loads((out / "defences.json").read_text())["comparisons"]
+    assert list(comparisons) == [
+        "clean accuracy",
+        "Gaussian noise std 0.2",
+        "mean corruption accuracy",
+        "robust L_inf 2/255",
+    ]
+    assert comparisons["clean accuracy"]["baseline"]["difference"] == pytest.approx(
+        record["comparisons"]["hah"]["clean"]["difference"]
+    )
+    assert (out / "defences.png").is_file()
 
 
 def test_learning_rate_schedules(data_folder):
