@@ -163,9 +163,34 @@ def focus_comparisons(found, focus, evaluation):
     }
 
 
-def markdown(results, corruptions, robustness, found, comparisons, focus):
+def introduction(results, corruptions, robustness):
+    """What stands behind every figure of the tables."""
     labels = labels_of(results)
     seeds = list(next(iter(results["variants"].values())))
+    attacks = robustness["attacks"]
+    return (
+        f"Data: {results['data_source']}; {len(seeds)} seed(s) ({', '.join(seeds)}). "
+        f"Cells: accuracy (fraction of the test images), mean ± sd over seeds, or "
+        f"with one seed the 95% Wilson interval over the images. Noise: clipped "
+        f"Gaussian, mean of {results['config']['evaluation']['noise_draws']} draws. "
+        f"Corruptions: {corruptions['data_source']}, "
+        f"{len(corruptions['config']['corruptions']['corruptions'])} corruptions x "
+        f"{len(corruptions['config']['corruptions']['severities'])} severities. "
+        f"Robust: the per-image worst case over APGD-CE and APGD-T "
+        f"({attacks['apgd_steps']} steps, {attacks['apgd_targets']} targets), "
+        f"PGD {attacks['pgd_steps']}x{attacks['pgd_restarts']}, BPDA-PGD (networks "
+        f"with thresholds), SPSA {attacks['spsa_iterations']}x"
+        f"{attacks['spsa_samples']} and Square {attacks['square_queries']} "
+        f"queries (L_inf only) and transfer from the reference network "
+        f"(robustness.md lists each attack and the gradient-masking checks). "
+        f"Training time: as a multiple of {labels[results['reference']]}'s."
+    )
+
+
+def markdown(results, corruptions, robustness, found, comparisons, focus):
+    """defences.md: the introduction, every network on every axis, and the
+    focus network minus each other."""
+    labels = labels_of(results)
     counts = {
         axis: len(next(iter(next(iter(s.values())).values()))) for axis, s in found
     }
@@ -181,29 +206,16 @@ def markdown(results, corruptions, robustness, found, comparisons, focus):
         [axis, *[difference_text(comparisons[axis][o]) for o in others]]
         for axis, _ in found
     ]
-    attacks = robustness["attacks"]
     return (
         "\n\n".join(
             [
                 f"# {labels[focus]} against the defences",
-                f"Data: {results['data_source']}; {len(seeds)} seed(s) ({', '.join(seeds)}). "
-                f"Cells: accuracy (fraction of the test images), mean ± sd over seeds, or "
-                f"with one seed the 95% Wilson interval over the images. Noise: clipped "
-                f"Gaussian, mean of {results['config']['evaluation']['noise_draws']} draws. "
-                f"Corruptions: {corruptions['data_source']}, "
-                f"{len(corruptions['config']['corruptions']['corruptions'])} corruptions x "
-                f"{len(corruptions['config']['corruptions']['severities'])} severities. "
-                f"Robust: the per-image worst case over APGD-CE and APGD-T "
-                f"({attacks['apgd_steps']} steps, {attacks['apgd_targets']} targets), "
-                f"PGD {attacks['pgd_steps']}x{attacks['pgd_restarts']}, BPDA-PGD (networks "
-                f"with thresholds), SPSA {attacks['spsa_iterations']}x"
-                f"{attacks['spsa_samples']} and Square {attacks['square_queries']} "
-                f"queries (L_inf only) and transfer from the reference network "
-                f"(robustness.md lists each attack and the gradient-masking checks). "
-                f"Training time: as a multiple of {labels[results['reference']]}'s.",
+                introduction(results, corruptions, robustness),
                 table(summary_header, network_rows(results, corruptions, found)),
-                f"## {labels[focus]} minus each network (points, 95% paired-bootstrap "
-                "interval over the same images)",
+                (
+                    f"## {labels[focus]} minus each network (points, 95% "
+                    "paired-bootstrap interval over the same images)"
+                ),
                 table(["", *[labels[o] for o in others]], focus_rows),
             ]
         )
