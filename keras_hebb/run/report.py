@@ -9,6 +9,7 @@ with the reference variant are the paired statistics of
 
 import json
 import pathlib
+import textwrap
 
 import matplotlib
 
@@ -803,7 +804,8 @@ def plot_corruptions(record, path):
         axis.set_yticks(
             range(len(corruptions)), [c.replace("_", " ") for c in corruptions]
         )
-        axis.set(title=labels[name], xlabel="severity")
+        axis.set_xlabel("severity")
+        axis.set_title(textwrap.fill(labels[name], 16), fontsize=8)
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="accuracy")
     fig.suptitle(
         f"{record['test_images']} test images per cell, {len(record['by_seed'])} seed(s)",
