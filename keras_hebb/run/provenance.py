@@ -20,6 +20,8 @@ DISTRIBUTIONS = (
     "adversarial-robustness-toolbox",
     "matplotlib",
     "Pillow",
+    "scikit-image",
+    "imagecorruptions",
 )
 
 
