@@ -3,9 +3,9 @@
 Prints images/s of each network at each width (median over interleaved
 rounds, so all see the same machine load): baseline_vgg, hah_vgg, and
 hah_vgg without its fractional threshold (`keep=1`, to show that layer's
-share); the HaH/baseline cost ratio; the ratio to the authors' PyTorch
-figures on this machine type; and the platform, TensorFlow version and
-thread settings. It never asserts times.
+share); the HaH/baseline cost ratio; and the platform, TensorFlow version
+and thread settings. It never asserts times, and it compares only what it
+times itself, in one run.
 
     python experiments/benchmark.py --widths 0.25 1.0 --batch-size 128
 
@@ -63,9 +63,6 @@ NETWORKS = {
 }
 # The two networks of the paper; evaluation and the pipeline compare only these.
 PAPER_NETWORKS = ("baseline_vgg", "hah_vgg")
-# Training images/s of the authors' PyTorch code on this 2-core machine type,
-# batch 128, VGG16 (issue 5): width -> (HaH, baseline).
-AUTHORS_IMAGES_PER_SECOND = {0.25: (59.0, 496.0), 1.0: (7.4, 38.0)}
 
 
 # The training modes `--training-modes` times (the authors' noise std and PGD
@@ -246,13 +243,6 @@ def compare_training(models, x, y, width, args):
         print(
             f"width {width:g}  {name:15s} {speed:8.1f} images/s, "
             f"{speeds['baseline_vgg'] / speed:.2f}x the baseline step"
-        )
-    if width in AUTHORS_IMAGES_PER_SECOND and args.depth == 16:
-        theirs_hah, theirs_baseline = AUTHORS_IMAGES_PER_SECOND[width]
-        print(
-            f"width {width:g}  against the authors' PyTorch: hah_vgg "
-            f"{speeds['hah_vgg'] / theirs_hah:.1f}x, baseline_vgg "
-            f"{speeds['baseline_vgg'] / theirs_baseline:.1f}x their images/s"
         )
 
 
