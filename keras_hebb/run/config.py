@@ -163,12 +163,21 @@ class EvaluationConfig:
 
 @dataclasses.dataclass
 class RobustnessConfig:
-    """Worst-case robust accuracy over the attack set, and the masking checks."""
+    """Worst-case robust accuracy over the attack set, and the masking checks.
+
+    The default budgets are the paper's (L_inf 2/255, L2 0.25) and
+    RobustBench's standard ones (L_inf 8/255, L2 0.5).
+    """
 
     examples: int = 1000
     masking_examples: int = 1000
     budgets: list[Budget] = dataclasses.field(
-        default_factory=lambda: [Budget("linf", 2 / 255), Budget("l2", 0.25)]
+        default_factory=lambda: [
+            Budget("linf", 2 / 255),
+            Budget("linf", 8 / 255),
+            Budget("l2", 0.25),
+            Budget("l2", 0.5),
+        ]
     )
     attacks: AttackBudgets = dataclasses.field(default_factory=AttackBudgets)
 
