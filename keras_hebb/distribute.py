@@ -14,7 +14,9 @@ Example:
 >>> strategy = get_strategy("mirrored")
 >>> with strategy.scope():
 ...     model = keras_hebb.models.hah_vgg(depth=11, width=0.25)
-...     model.compile("sgd", "sparse_categorical_crossentropy")
+...     model.compile(
+...         "sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+...     )
 """
 
 # TensorFlow is imported in the functions, so that the command line can list

@@ -77,8 +77,11 @@ class HaHModel(keras.Model):
     Example:
 
     >>> model = keras_hebb.models.hah_vgg(depth=11, width=0.125)
-    >>> model.compile("adam", "sparse_categorical_crossentropy",
-    ...               metrics=["accuracy"])
+    >>> model.compile(
+    ...     "adam",
+    ...     keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    ...     metrics=["accuracy"],
+    ... )
     >>> history = model.fit(x, y, epochs=1)
     >>> sorted(history.history)[:3]
     ['accuracy', 'hah1_score', 'hah2_score']
