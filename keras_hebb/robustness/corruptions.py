@@ -148,13 +148,14 @@ def impulse_noise(images, amount, rng):
 
 
 def defocus_kernel(radius, alias_sigma):
-    """A disk of `radius` pixels on a 17x17 grid, normalised and anti-aliased
-    by a 3x3 Gaussian of `alias_sigma`."""
+    """A disk of `radius` pixels on a 17x17 grid (larger for a radius above 8),
+    normalised and anti-aliased by a 3x3 Gaussian of `alias_sigma` (5x5 above 8)."""
     half = max(8, math.ceil(radius))
     grid = np.arange(-half, half + 1)
     disk = (grid[:, None] ** 2 + grid[None, :] ** 2 <= radius**2).astype("float64")
     disk /= disk.sum()
-    return ndimage.gaussian_filter(disk, alias_sigma, mode="mirror", radius=1)
+    blur_radius = 1 if radius <= 8 else 2
+    return ndimage.gaussian_filter(disk, alias_sigma, mode="mirror", radius=blur_radius)
 
 
 def defocus_blur(images, parameter, rng):
@@ -163,8 +164,13 @@ def defocus_blur(images, parameter, rng):
 
 
 def glass_blur(images, parameter, rng):
-    """Blur, shuffle each pixel with a random neighbour (in place, pass after
-    pass, bottom-right to top-left), blur again."""
+    """Blur; then, pass after pass from the bottom-right to the top-left,
+    give each pixel the value of a random neighbour; blur again.
+
+    The published generator writes this as a swap, `x[h, w], x[h', w'] =
+    x[h', w'], x[h, w]` on NumPy views, which copies one way only (the second
+    assignment reads the already overwritten pixel): we copy one way too.
+    """
     sigma, shift, passes = parameter
     shuffled = to_uint8(spatial_gaussian(images, sigma)).astype("float64") / 255
     count, height, width = images.shape[:3]
@@ -173,9 +179,7 @@ def glass_blur(images, parameter, rng):
         for h in range(height - shift, shift, -1):
             for w in range(width - shift, shift, -1):
                 dy, dx = rng.integers(-shift, shift, size=(2, count))
-                here = shuffled[every, h, w].copy()
                 shuffled[every, h, w] = shuffled[every, h + dy, w + dx]
-                shuffled[every, h + dy, w + dx] = here
     return np.clip(spatial_gaussian(shuffled, sigma), 0, 1)
 
 
@@ -270,9 +274,15 @@ def frost_textures():
     textures = []
     for name in FROST_FILES:
         with Image.open(folder / name) as photo:
-            photo = photo.convert("RGB")
-            size = (round(photo.width * FROST_SCALE), round(photo.height * FROST_SCALE))
-            textures.append(np.asarray(photo.resize(size, Image.BILINEAR)) / 255.0)
+            pixels = np.asarray(photo.convert("RGB")) / 255.0
+        size = (
+            round(pixels.shape[0] * FROST_SCALE),
+            round(pixels.shape[1] * FROST_SCALE),
+        )
+        # Bilinear without anti-aliasing, as the published generator scales them.
+        textures.append(
+            skimage.transform.resize(pixels, size, order=1, anti_aliasing=False)
+        )
     return tuple(textures)
 
 

@@ -30,7 +30,7 @@ from keras_hebb.run.files import write_atomically, write_json
 GENERATED = "generated"
 # Changes whenever the generated images would change: cached sets of another
 # version are not read.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 PUBLISHED_IMAGES_PER_SEVERITY = 10000
 
 
