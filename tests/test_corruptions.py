@@ -11,6 +11,7 @@ from scipy import ndimage
 from keras_hebb.robustness.common_corruptions import (
     corruption_errors,
     mean_corruption_accuracy,
+    relative_corruption_errors,
 )
 from keras_hebb.robustness.corruption_names import CORRUPTIONS, FAMILIES
 from keras_hebb.robustness.corruptions import OPERATIONS, SEVERITIES, corrupt
@@ -176,6 +177,17 @@ def test_corruption_error_is_errors_relative_to_the_baseline():
     assert mce == pytest.approx((50 + 125) / 2)
     assert corruption_errors(baseline, baseline)[1] == pytest.approx(100)
     assert mean_corruption_accuracy(network) == pytest.approx(0.6125)
+
+
+def test_relative_corruption_error_counts_only_the_added_errors():
+    baseline = {"fog": {1: 0.8, 2: 0.6}}
+    # Less accurate clean (0.7 against 0.9) but losing less under fog.
+    network = {"fog": {1: 0.65, 2: 0.6}}
+    errors, mce = corruption_errors(network, baseline)
+    relative, relative_mce = relative_corruption_errors(network, 0.7, baseline, 0.9)
+    assert mce == pytest.approx(100 * 0.75 / 0.6)
+    assert relative["fog"] == pytest.approx(100 * (0.05 + 0.1) / (0.1 + 0.3))
+    assert relative_mce == relative["fog"]
 
 
 @pytest.mark.parametrize(

@@ -278,6 +278,11 @@ def test_corruptions_of_a_run_cover_every_seed_corruption_and_severity(
     assert record["data_source"].startswith("CIFAR-10-C's corruptions and parameters")
     for models in record["by_seed"].values():
         assert models["baseline"]["mce"] == pytest.approx(100.0)
+        # 100 wherever the baseline's corruptions add errors at all (smoke-size
+        # networks can be as wrong clean as corrupted).
+        relative = models["baseline"]["relative_corruption_error"].values()
+        assert all(v == pytest.approx(100.0) for v in relative if not math.isnan(v))
+        assert all(in_unit_range(f["clean_accuracy"]) for f in models.values())
         for figures in models.values():
             assert len(figures["accuracy"]) == 15
             assert all(len(by) == 5 for by in figures["accuracy"].values())

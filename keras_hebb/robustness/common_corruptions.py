@@ -6,7 +6,12 @@ published CIFAR-10-C arrays). The corruption error of Hendrycks and
 Dietterich (ICLR 2019) normalises a network's error by a baseline network's:
 for corruption c, CE_c = sum over severities of the network's error divided
 by the same sum of the baseline's; mCE is the mean of CE_c over the
-corruptions, both in percent (100: as the baseline; lower is better).
+corruptions, both in percent (100: as the baseline; lower is better). The
+relative corruption error counts only the errors a corruption adds to the
+network's clean errors: relative CE_c = sum over severities of (error -
+clean error), divided by the same sum of the baseline's; relative mCE is
+their mean. A network less accurate clean but degrading less has a high mCE
+and a low relative mCE.
 """
 
 import numpy as np
@@ -75,4 +80,23 @@ def corruption_errors(accuracy, baseline_accuracy):
         error = sum(1 - a for a in by_severity.values())
         baseline = sum(1 - baseline_accuracy[name][s] for s in by_severity)
         errors[name] = 100.0 * error / baseline if baseline > 0 else float("nan")
+    return errors, float(np.mean(list(errors.values())))
+
+
+def relative_corruption_errors(accuracy, clean, baseline_accuracy, baseline_clean):
+    """Relative CE per corruption and their mean, in percent, against a baseline.
+
+    Args:
+        accuracy, baseline_accuracy: {corruption: {severity: accuracy}}.
+        clean, baseline_clean: the two networks' accuracy on the same images
+            uncorrupted.
+
+    Returns:
+        ({corruption: relative CE}, relative mCE).
+    """
+    errors = {}
+    for name, by_severity in accuracy.items():
+        added = sum(clean - a for a in by_severity.values())
+        baseline = sum(baseline_clean - baseline_accuracy[name][s] for s in by_severity)
+        errors[name] = 100.0 * added / baseline if baseline > 0 else float("nan")
     return errors, float(np.mean(list(errors.values())))

@@ -37,11 +37,14 @@ PUBLISHED_IMAGES_PER_SEVERITY = 10000
 @dataclasses.dataclass
 class CorruptedSet:
     """Corrupted test images: {corruption: {severity: uint8 (n, h, w, c)}},
-    their labels `(n,)`, and how results name where they came from."""
+    their labels `(n,)`, how results name where they came from, and the
+    same images uncorrupted (float, in [0, 1]; None for the published
+    arrays, which come without them)."""
 
     images: dict
     labels: np.ndarray
     source: str
+    clean: np.ndarray | None = None
 
 
 def cache_folder(config_cache):
@@ -166,8 +169,9 @@ def corrupted_test_set(corruptions, images, labels, data_name):
     the published arrays."""
     images = images[: corruptions.examples]
     labels = labels[: corruptions.examples]
+    clean = None
     if corruptions.source == GENERATED:
-        arrays = generated_set(images, corruptions)
+        arrays, clean = generated_set(images, corruptions), images
         source = (
             f"CIFAR-10-C's corruptions and parameters applied by keras-hebb "
             f"(seed {corruptions.seed}) to {data_name}"
@@ -182,4 +186,4 @@ def corrupted_test_set(corruptions, images, labels, data_name):
         }
         for name in corruptions.corruptions
     }
-    return CorruptedSet(by_name, np.asarray(labels), source)
+    return CorruptedSet(by_name, np.asarray(labels), source, clean)

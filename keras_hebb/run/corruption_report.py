@@ -21,7 +21,9 @@ from keras_hebb.robustness.common_corruptions import (
     corruption_accuracy,
     corruption_errors,
     mean_corruption_accuracy,
+    relative_corruption_errors,
 )
+from keras_hebb.robustness.noise import correct
 from keras_hebb.run import data as data_module
 from keras_hebb.run import statistics
 from keras_hebb.run.comparison import compare_scores
@@ -35,23 +37,31 @@ from keras_hebb.saving import load_model
 
 def evaluate_models(files, corrupted):
     """{name: (accuracy by corruption and severity, per image the number of
-    its corrupted copies classified right)} of the model files of one seed."""
+    its corrupted copies classified right, clean accuracy on the same images
+    or None)} of the model files of one seed."""
     results = {}
     for name, path in files.items():
         model = load_model(path)
         right = corrupted_correct(model, corrupted.images, corrupted.labels)
         copies_right = np.sum([r for by in right.values() for r in by.values()], axis=0)
-        results[name] = (corruption_accuracy(right), copies_right)
+        clean = (
+            None
+            if corrupted.clean is None
+            else float(np.mean(correct(model, corrupted.clean, corrupted.labels)))
+        )
+        results[name] = (corruption_accuracy(right), copies_right, clean)
         keras.backend.clear_session()
     return results
 
 
 def seed_record(results, reference):
-    """One seed's figures per network, with CE and mCE against `reference`,
-    and per image the number of its corrupted copies classified right."""
+    """One seed's figures per network: CE and mCE against `reference` (and
+    the relative ones where the clean images are known), and per image the
+    number of its corrupted copies classified right."""
     record = {}
-    for name, (accuracy, copies_right) in results.items():
-        errors, mce = corruption_errors(accuracy, results[reference][0])
+    reference_accuracy, _, reference_clean = results[reference]
+    for name, (accuracy, copies_right, clean) in results.items():
+        errors, mce = corruption_errors(accuracy, reference_accuracy)
         record[name] = {
             "accuracy": {
                 c: {str(s): a for s, a in by.items()} for c, by in accuracy.items()
@@ -62,6 +72,15 @@ def seed_record(results, reference):
             "copies": sum(len(by) for by in accuracy.values()),
             "copies_right": copies_right.astype(int).tolist(),
         }
+        if clean is not None:
+            relative, relative_mce = relative_corruption_errors(
+                accuracy, clean, reference_accuracy, reference_clean
+            )
+            record[name].update(
+                clean_accuracy=clean,
+                relative_corruption_error=relative,
+                relative_mce=relative_mce,
+            )
     return record
 
 
@@ -86,6 +105,14 @@ def summarise_corruptions(by_seed, reference, evaluation):
         name: {
             "mean_accuracy": over(lambda r: r["mean_accuracy"], name),
             "mce": over(lambda r: r["mce"], name),
+            **(
+                {
+                    key: over(lambda r, k=key: r[k], name)
+                    for key in ("clean_accuracy", "relative_mce")
+                }
+                if "relative_mce" in first
+                else {}
+            ),
             "accuracy": {
                 corruption: {
                     severity: over(

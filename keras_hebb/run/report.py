@@ -694,6 +694,17 @@ def corruptions_markdown(record):
             *[cell(record["summary"][n]["mce"], digits=1) for n in names],
         ],
     ]
+    if "relative_mce" in first:
+        rows += [
+            [
+                "clean accuracy, same images",
+                *[cell(record["summary"][n]["clean_accuracy"], images) for n in names],
+            ],
+            [
+                f"relative mCE (% of {labels[reference]}'s added errors)",
+                *[cell(record["summary"][n]["relative_mce"], digits=1) for n in names],
+            ],
+        ]
     for corruption in first["accuracy"]:
         rows.append(
             [
@@ -748,7 +759,9 @@ def corruptions_markdown(record):
                     f"{record['seconds'] / 60:.1f} minutes. mCE: each corruption's errors "
                     "summed over severities as a percentage of the reference network's "
                     "(same seed), averaged over corruptions (100: as the reference; lower "
-                    "is better)."
+                    "is better). Relative mCE: the same of the errors each corruption "
+                    "adds to the network's clean errors on the same images (low: it "
+                    "degrades less than the reference, whatever its clean accuracy)."
                 ),
                 "## Accuracy per corruption (mean over severities)",
                 table(header, rows),
