@@ -183,7 +183,7 @@ def test_relative_corruption_error_counts_only_the_added_errors():
     baseline = {"fog": {1: 0.8, 2: 0.6}}
     # Less accurate clean (0.7 against 0.9) but losing less under fog.
     network = {"fog": {1: 0.65, 2: 0.6}}
-    errors, mce = corruption_errors(network, baseline)
+    _, mce = corruption_errors(network, baseline)
     relative, relative_mce = relative_corruption_errors(network, 0.7, baseline, 0.9)
     assert mce == pytest.approx(100 * 0.75 / 0.6)
     assert relative["fog"] == pytest.approx(100 * (0.05 + 0.1) / (0.1 + 0.3))
