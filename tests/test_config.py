@@ -75,6 +75,7 @@ def test_a_config_file_replaces_the_variants_and_overrides_come_last(tmp_path):
     config = load_config("smoke", files=[file], overrides=["training.epochs=4"])
     assert list(config.variants) == ["a", "b"] and config.reference_variant() == "a"
     assert config.training.epochs == 4
+    assert config.variant_set == "mine"
 
 
 @pytest.mark.parametrize(

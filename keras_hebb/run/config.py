@@ -364,6 +364,9 @@ def load_config(preset="cpu", variants="paper", files=(), overrides=()):
         except (yaml.YAMLError, OmegaConfBaseException) as error:
             raise ConfigError(f"{path} is not valid YAML: {error}") from None
         config = merge(config, layer, str(path))
+        if "variants" in layer:
+            # The file defines the comparison: it names the variant set.
+            config.variant_set = path.stem
     config = merge(config, parse_overrides(overrides), "overrides", False)
     try:
         resolved = OmegaConf.to_object(config)
