@@ -130,7 +130,9 @@ def network_rows(results, corruptions, found):
             seed_means = [float(np.mean(s)) for s in scores[variant].values()]
             images = len(next(iter(scores[variant].values())))
             row.append(cell(spread(seed_means), images, digits=3))
-        row.append(cell(corruptions["summary"][variant]["mce"], digits=1))
+        for key in ("mce", "relative_mce"):
+            figure = corruptions["summary"][variant].get(key)
+            row.append(cell(figure, digits=1) if figure else "n/a")
         seeds = results["variants"][variant].values()
         row.append(
             cell(spread([mean_nonzero(f, blocks) for f in seeds]), digits=3)
@@ -198,6 +200,7 @@ def markdown(results, corruptions, robustness, found, comparisons, focus):
         "",
         *[f"{axis} ({counts[axis]} images)" for axis, _ in found],
         f"mCE (% of {labels[results['reference']]}'s errors)",
+        "relative mCE (% of its added errors)",
         "non-zero fraction, sparse blocks",
         "training time",
     ]
