@@ -185,7 +185,9 @@ def introduction(results, corruptions, robustness):
         f"{attacks['spsa_samples']} and Square {attacks['square_queries']} "
         f"queries (L_inf only) and transfer from the reference network "
         f"(robustness.md lists each attack and the gradient-masking checks). "
-        f"Training time: as a multiple of {labels[results['reference']]}'s."
+        f"Training time: wall clock as a multiple of {labels[results['reference']]}'s "
+        "(other jobs may have shared the machine; `experiments/benchmark.py "
+        "--training-modes` times the steps side by side)."
     )
 
 
@@ -202,7 +204,7 @@ def markdown(results, corruptions, robustness, found, comparisons, focus):
         f"mCE (% of {labels[results['reference']]}'s errors)",
         "relative mCE (% of its added errors)",
         "non-zero fraction, sparse blocks",
-        "training time",
+        "training time (wall clock)",
     ]
     others = [v for v in results["summary"] if v != focus]
     focus_rows = [
