@@ -1,32 +1,11 @@
 """Carlini-Wagner L2 (CleverHans), adapted to Keras 3 optimizers."""
 
-import keras
 import numpy as np
 import tensorflow as tf
 from cleverhans.tf2.attacks.carlini_wagner_l2 import CarliniWagnerL2 as CleverHansCW
 
+from keras_hebb._compat import ResettableAdam
 from keras_hebb.robustness.attacks import Attack
-
-
-class FreshAdam:
-    """Stands in for CleverHans CW's optimizer under Keras 3.
-
-    CleverHans resets its Adam at each binary-search step by zeroing
-    `optimizer.variables()` (a method in Keras 2, a property in Keras 3, and
-    zeroing would also zero Keras 3's learning-rate variable). Here that reset
-    builds a new Adam instead.
-    """
-
-    def __init__(self, learning_rate):
-        self.learning_rate = learning_rate
-        self.adam = keras.optimizers.Adam(learning_rate)
-
-    def variables(self):
-        self.adam = keras.optimizers.Adam(self.learning_rate)
-        return []
-
-    def apply_gradients(self, grads_and_vars):
-        self.adam.apply_gradients(grads_and_vars)
 
 
 class CarliniWagnerL2(Attack):
@@ -79,6 +58,6 @@ class CarliniWagnerL2(Attack):
             learning_rate=self.learning_rate,
             initial_const=self.initial_const / float(np.prod(x.shape[1:])),
         )
-        attack.optimizer = FreshAdam(self.learning_rate)
+        attack.optimizer = ResettableAdam(self.learning_rate)
         # Without labels, CleverHans attacks the model's own predictions.
         return np.asarray(attack.attack(tf.constant(x)))

@@ -1,39 +1,11 @@
 """SPSA (Uesato et al. 2018), CleverHans' gradient-free attack, adapted to Keras 3."""
 
-import unittest.mock
-
-import keras
 import numpy as np
 import tensorflow as tf
 from cleverhans.tf2.attacks import spsa as cleverhans_spsa
 
+from keras_hebb._compat import KerasLearningRateSPSAAdam
 from keras_hebb.robustness.attacks import Attack, budget_name
-
-
-class Keras3SPSAAdam(cleverhans_spsa.SPSAAdam):
-    """CleverHans' SPSA optimizer built with Keras 3's Adam constructor.
-
-    CleverHans 4 calls `Adam(lr=...)`, which Keras 3 refuses (it takes
-    `learning_rate=`), and reads `self.lr`. The rest of the optimizer is
-    CleverHans' own: only Adam's beta_1, beta_2 and epsilon are used.
-    """
-
-    def __init__(
-        self,
-        lr=0.01,
-        delta=0.01,
-        num_samples=128,
-        num_iters=1,
-        compare_to_analytic_grad=False,
-    ):
-        keras.optimizers.Adam.__init__(self, learning_rate=float(lr))
-        if num_samples % 2:
-            raise ValueError(f"`num_samples` must be even. Received: {num_samples}")
-        self.lr = float(lr)
-        self._delta = delta
-        self._num_samples = num_samples // 2
-        self._num_iters = num_iters
-        self._compare_to_analytic_grad = compare_to_analytic_grad
 
 
 class SPSA(Attack):
@@ -75,21 +47,26 @@ class SPSA(Attack):
             ),
         )
         adversarial = []
-        with unittest.mock.patch.object(cleverhans_spsa, "SPSAAdam", Keras3SPSAAdam):
-            for image, label in zip(x, y):
-                adversarial.append(
-                    cleverhans_spsa.spsa(
-                        logits,
-                        tf.constant(image[None]),
-                        tf.constant([label], tf.int64),
-                        self.eps,
-                        self.iterations,
-                        clip_min=0.0,
-                        clip_max=1.0,
-                        early_stop_loss_threshold=0.0,
-                        learning_rate=self.learning_rate,
-                        delta=self.delta,
-                        spsa_samples=self.samples,
-                    ).numpy()
-                )
+        for image, label in zip(x, y):
+            # CleverHans' `spsa` with its optimizer built for Keras 3.
+            optimizer = KerasLearningRateSPSAAdam(
+                lr=self.learning_rate, delta=self.delta, num_samples=self.samples
+            )
+            adversarial.append(
+                cleverhans_spsa.projected_optimization(
+                    lambda images, labels: (
+                        -cleverhans_spsa.margin_logit_loss(
+                            logits(images), labels, nb_classes=model.output_shape[-1]
+                        )
+                    ),
+                    tf.constant(image[None]),
+                    tf.constant([label], tf.int64),
+                    self.eps,
+                    self.iterations,
+                    optimizer,
+                    clip_min=0.0,
+                    clip_max=1.0,
+                    early_stop_loss_threshold=0.0,
+                ).numpy()
+            )
         return np.concatenate(adversarial)
