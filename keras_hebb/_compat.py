@@ -4,6 +4,9 @@ change, and was checked on the versions in `CHECKED`.
 - `KerasLearningRateSPSAAdam`: CleverHans 4's `SPSAAdam` calls
   `Adam.__init__(lr=...)`, which Keras 3's Adam refuses (it takes
   `learning_rate=`), and later reads `self.lr`.
+- `op_determinism_enabled`: TensorFlow exports the switch of op determinism
+  (`tf.config.experimental.enable_op_determinism`) but not its reading,
+  which lives in `tensorflow.python.framework.config`.
 - `ResettableAdam`: CleverHans 4's Carlini-Wagner resets its optimizer at
   each binary-search step by zeroing `optimizer.variables()`, a method in
   Keras 2 and a property in Keras 3 (where zeroing would also zero the
@@ -109,3 +112,10 @@ class ResettableAdam:
 
     def apply_gradients(self, grads_and_vars):
         self.adam.apply_gradients(grads_and_vars)
+
+
+def op_determinism_enabled():
+    """Whether TensorFlow's op determinism is on."""
+    from tensorflow.python.framework import config
+
+    return config.is_op_determinism_enabled()

@@ -33,6 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_hebb._compat import op_determinism_enabled
 from keras_hebb.callbacks import StopOnNonFinite
 from keras_hebb.distribute import get_strategy, shard_by_examples, worker_index
 from keras_hebb.metrics import activation_histogram, activation_sparsity
@@ -91,14 +92,6 @@ def make_deterministic(seed):
     """
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-
-
-def determinism_enabled():
-    """Whether TensorFlow's op determinism is on."""
-    # TensorFlow exports the switch but not its reading.
-    from tensorflow.python.framework import config
-
-    return config.is_op_determinism_enabled()
 
 
 def training_perturbation(mode, seed):
@@ -276,7 +269,7 @@ def train_network(config, variant, seed, folder, callbacks=(), strategy=None):
                 **setting,
                 "epochs_done": training.epochs,
                 "replicas": strategy.num_replicas_in_sync,
-                "deterministic": determinism_enabled(),
+                "deterministic": op_determinism_enabled(),
                 "provenance": provenance(),
             },
         )
@@ -509,7 +502,7 @@ def results_record(config, origin, test_images, reference, figures, per_image, *
     return {
         "config": config.to_dict(),
         "provenance": origin,
-        "deterministic": determinism_enabled(),
+        "deterministic": op_determinism_enabled(),
         **extra,
         "data_source": describe_source(config.data.source),
         "test_images": int(test_images),
