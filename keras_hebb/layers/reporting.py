@@ -1,6 +1,6 @@
-import threading
-
 from keras import ops
+
+from keras_hebb._compat import thread_local_attribute
 
 
 class ReportsStatistics:
@@ -18,9 +18,7 @@ class ReportsStatistics:
     statistic_names = ()
 
     def _statistics_of_thread(self):
-        if "_per_thread" not in self.__dict__:
-            self.__dict__["_per_thread"] = threading.local()
-        return self.__dict__["_per_thread"]
+        return thread_local_attribute(self, "_per_thread")
 
     def _record_statistics(self, **statistics):
         self._statistics_of_thread().latest = statistics

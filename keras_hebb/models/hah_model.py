@@ -1,45 +1,16 @@
-import threading
-
 import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_hebb._compat import (
+    BuildsFromFirstReplica,
+    give_each_thread_its_losses,
+    loss_tracker,
+    multi_worker_logs,
+    nested_layers,
+)
 from keras_hebb.distribute import spans_workers
 from keras_hebb.layers.reporting import ReportsStatistics
-
-
-class PerThreadList:
-    """The list-like store of `add_loss` losses that Keras keeps on each layer,
-    one list per thread.
-
-    `tf.distribute.MirroredStrategy` traces each replica's step in a thread of
-    its own and switches threads at every cross-replica reduction (such as a
-    synchronized BatchNormalization's), so with one shared list a replica
-    clears and reads the other replicas' HaH costs.
-    """
-
-    def __init__(self):
-        self._local = threading.local()
-
-    def _list(self):
-        if not hasattr(self._local, "items"):
-            self._local.items = []
-        return self._local.items
-
-    def extend(self, items):
-        self._list().extend(items)
-
-    def clear(self):
-        self._list().clear()
-
-    def __getitem__(self, index):
-        return self._list()[index]
-
-    def __iter__(self):
-        return iter(self._list())
-
-    def __len__(self):
-        return len(self._list())
 
 
 def unscaled_for_replicas(loss):
@@ -51,7 +22,7 @@ def unscaled_for_replicas(loss):
 
 
 @keras.saving.register_keras_serializable(package="keras_hebb")
-class HaHModel(keras.Model):
+class HaHModel(BuildsFromFirstReplica, keras.Model):
     """A functional `keras.Model` that trains with cross-entropy plus HaH costs.
 
     Build it like a functional model, `HaHModel(inputs, outputs)`. Its
@@ -89,12 +60,10 @@ class HaHModel(keras.Model):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for layer in self._flatten_layers(include_self=True):
-            # Layer keeps `add_loss` losses in `_losses`; one list per replica.
-            layer._losses = PerThreadList()
+        give_each_thread_its_losses(self)
         self._reporting_layers = [
             layer
-            for layer in self._flatten_layers(include_self=False)
+            for layer in nested_layers(self)
             if isinstance(layer, ReportsStatistics)
         ]
         self.hah_loss_tracker = keras.metrics.Mean(name="hah_loss")
@@ -125,23 +94,6 @@ class HaHModel(keras.Model):
         # A compiled step would keep the old perturbation.
         self.train_function = None
 
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras (3.15) averages a distributed first batch with
-        # `strategy.reduce`, which MultiWorkerMirroredStrategy cannot do on
-        # an (x, y) tuple; building needs only shapes, which this worker's
-        # first replica's share of the batch has.
-        if iterator is not None and self._distribute_strategy is not None:
-            for _, _, batches in iterator:
-                data_batch = tf.nest.map_structure(
-                    lambda value: self._distribute_strategy.experimental_local_results(
-                        value
-                    )[0],
-                    next(batches),
-                )
-                break
-            iterator = None
-        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
-
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if self._training_perturbation is not None:
@@ -163,7 +115,7 @@ class HaHModel(keras.Model):
     def _update_metrics(self, loss, x, y, y_pred, sample_weight):
         """Updates every tracker after a forward pass, returns the logs."""
         batch_size = ops.shape(tf.nest.flatten(x)[0])[0]
-        self._loss_tracker.update_state(
+        loss_tracker(self).update_state(
             unscaled_for_replicas(loss), sample_weight=batch_size
         )
         hah_loss = ops.zeros(())
@@ -177,7 +129,5 @@ class HaHModel(keras.Model):
         self.hah_loss_tracker.update_state(hah_loss, sample_weight=batch_size)
         logs = self.compute_metrics(x, y, y_pred, sample_weight)
         if spans_workers(self.distribute_strategy):
-            # Keras (3.15) averages multi-worker logs over replicas along
-            # axis 0, which scalars lack.
-            logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+            logs = multi_worker_logs(logs)
         return logs

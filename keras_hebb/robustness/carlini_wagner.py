@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 from cleverhans.tf2.attacks.carlini_wagner_l2 import CarliniWagnerL2 as CleverHansCW
 
-from keras_hebb._compat import ResettableAdam
+from keras_hebb._compat.cleverhans import ResettableAdam
 from keras_hebb.robustness.attacks import Attack
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 from cleverhans.tf2.attacks import spsa as cleverhans_spsa
 
-from keras_hebb._compat import KerasLearningRateSPSAAdam
+from keras_hebb._compat.cleverhans import KerasLearningRateSPSAAdam
 from keras_hebb.robustness.attacks import Attack, budget_name
 
 

@@ -1,0 +1,176 @@
+"""Everything of keras-hebb that leans on a library's internals or on one
+version's behaviour, in one place, with the versions it was checked on.
+
+Keras 3.15 and TensorFlow 2.21 (this module):
+
+- `give_each_thread_its_losses`: Keras keeps a layer's `add_loss` losses in
+  the private list `_losses`; `tf.distribute.MirroredStrategy` traces each
+  replica in a thread of its own and switches threads at every
+  cross-replica reduction, so with one shared list a replica clears and
+  reads the others' HaH costs. Each thread gets its own list.
+- `thread_local_attribute`: a per-thread store on a layer, written past
+  Keras' attribute tracking (which would wrap it).
+- `BuildsFromFirstReplica`: Keras averages a distributed first batch with
+  `strategy.reduce` in the private `_maybe_symbolic_build`, which
+  `MultiWorkerMirroredStrategy` cannot do on an `(x, y)` tuple; building
+  needs only shapes, which this worker's first replica's share has.
+- `nested_layers`: every layer of a model at any depth, which Keras lists
+  with its private `_flatten_layers` (`model.layers` holds the top level).
+- `loss_tracker`: the model's private `loss` metric, which a custom
+  `train_step` updates as Keras' own does.
+- `multi_worker_logs`: Keras averages multi-worker logs over replicas along
+  axis 0, which scalars lack.
+- `op_determinism_enabled`: TensorFlow exports the switch of op determinism
+  but not its reading (`tensorflow.python.framework.config`).
+
+CleverHans 4 under Keras 3: `keras_hebb._compat.cleverhans`.
+
+`check_versions()` raises `UnsupportedVersionError` naming every installed
+library outside `CHECKED`; importing this module warns instead, so that a
+newer release still runs, with the likely reason named if it fails.
+"""
+
+import importlib.metadata
+import threading
+import warnings
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+# The versions the adapters were checked on (the test suite runs on them).
+CHECKED = {
+    "cleverhans": SpecifierSet("==4.0.0"),
+    "keras": SpecifierSet(">=3.15,<3.16"),
+    "tensorflow": SpecifierSet(">=2.21,<2.22"),
+}
+
+
+class UnsupportedVersionError(RuntimeError):
+    """An installed library outside the versions the adapters were checked on."""
+
+
+def installed_versions():
+    """{distribution: installed version or None} of the libraries in `CHECKED`."""
+    versions = {}
+    for name in CHECKED:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def unchecked(versions):
+    """The "name version (checked: range)" of each installed version outside
+    `CHECKED` (libraries not installed are left out)."""
+    return [
+        f"{name} {version} (checked: {CHECKED[name]})"
+        for name, version in versions.items()
+        if version is not None and Version(version) not in CHECKED[name]
+    ]
+
+
+def check_versions(versions=None):
+    """Raises `UnsupportedVersionError` if a library of `versions` (default:
+    the installed ones) is outside the versions the adapters were checked on."""
+    outside = unchecked(installed_versions() if versions is None else versions)
+    if outside:
+        raise UnsupportedVersionError(
+            "keras_hebb's adapters to library internals (keras_hebb/_compat) "
+            f"were not checked on {', '.join(outside)}; run the test suite on "
+            "these versions before trusting training under a strategy, SPSA or "
+            "Carlini-Wagner."
+        )
+
+
+if unchecked(installed_versions()):
+    warnings.warn(
+        f"keras_hebb._compat: unchecked versions {unchecked(installed_versions())}",
+        stacklevel=2,
+    )
+
+
+class PerThreadList:
+    """A list-like store with one list per thread (see the module's notes)."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def _list(self):
+        if not hasattr(self._local, "items"):
+            self._local.items = []
+        return self._local.items
+
+    def extend(self, items):
+        self._list().extend(items)
+
+    def clear(self):
+        self._list().clear()
+
+    def __getitem__(self, index):
+        return self._list()[index]
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __len__(self):
+        return len(self._list())
+
+
+def nested_layers(model, include_self=False):
+    """Every layer of `model` at any depth (and the model, if `include_self`)."""
+    return list(model._flatten_layers(include_self=include_self))
+
+
+def give_each_thread_its_losses(model):
+    """Gives every layer of `model` (and the model) one `add_loss` list per thread."""
+    for layer in nested_layers(model, include_self=True):
+        layer._losses = PerThreadList()
+
+
+def thread_local_attribute(layer, name):
+    """A `threading.local` stored on `layer` as `name`, created on first use,
+    untouched by Keras' attribute tracking."""
+    if name not in layer.__dict__:
+        layer.__dict__[name] = threading.local()
+    return layer.__dict__[name]
+
+
+class BuildsFromFirstReplica:
+    """Mixin for a `keras.Model` built, under a distribution strategy, from
+    the first replica's share of the first batch (see the module's notes)."""
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        import tensorflow as tf
+
+        if iterator is not None and self._distribute_strategy is not None:
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda value: self._distribute_strategy.experimental_local_results(
+                        value
+                    )[0],
+                    next(batches),
+                )
+                break
+            iterator = None
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+
+def loss_tracker(model):
+    """The `keras.metrics.Mean` behind a compiled model's "loss" log."""
+    return model._loss_tracker
+
+
+def multi_worker_logs(logs):
+    """`logs` with each scalar as a (1,) vector, as Keras 3.15 needs them under
+    a multi-worker strategy."""
+    from keras import ops
+
+    return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+
+
+def op_determinism_enabled():
+    """Whether TensorFlow's op determinism is on."""
+    from tensorflow.python.framework import config
+
+    return config.is_op_determinism_enabled()
