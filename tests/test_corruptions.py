@@ -162,6 +162,24 @@ def test_published_arrays_are_read_with_their_labels(tmp_path):
     np.testing.assert_array_equal(corrupted.images["contrast"][1], stored[::-1][:5])
 
 
+def test_tfds_cifar10_corrupted_is_read_with_its_labels(tmp_path):
+    import tensorflow_datasets as tfds
+
+    config = small_config(tmp_path, source="tfds")
+    with tfds.testing.mock_data(num_examples=8):
+        corrupted = corrupted_test_set(
+            config, np.zeros((5, 32, 32, 3), "float32"), np.zeros(5, int), "ours"
+        )
+    assert corrupted.source == "CIFAR-10-C (tensorflow-datasets cifar10_corrupted)"
+    assert corrupted.clean is None and corrupted.labels.shape == (5,)
+    for by_severity in corrupted.images.values():
+        assert sorted(by_severity) == [1, 5]
+        assert all(
+            a.shape == (5, 32, 32, 3) and a.dtype == np.uint8
+            for a in by_severity.values()
+        )
+
+
 def test_missing_published_files_are_named(tmp_path):
     config = small_config(tmp_path, source=str(tmp_path))
     with pytest.raises(FileNotFoundError, match="lacks the CIFAR-10-C files"):

@@ -188,7 +188,8 @@ class CorruptionConfig:
 
     `source`: "generated" (CIFAR-10-C's corruptions made from the first
     `examples` test images with `seed`, cached in `cache`, default
-    `~/.cache/keras-hebb/corruptions`) or a folder of the published
+    `~/.cache/keras-hebb/corruptions`), "tfds" (tensorflow-datasets'
+    `cifar10_corrupted` in its local data dir) or a folder of the published
     CIFAR-10-C `.npy` arrays.
     """
 

@@ -8,6 +8,9 @@ severity of `config.corruptions`:
   cached as an `.npz` named by a hash of the images, corruptions, severities,
   seed and generator version, beside a JSON file holding the SHA-256 of each
   array, which is checked on every read (a file that fails is made again);
+- with `source: tfds`, tensorflow-datasets' `cifar10_corrupted` (the published
+  arrays as a tfds dataset), from its local data dir (`TFDS_DATA_DIR`, else
+  `~/tensorflow_datasets`), never downloading;
 - with `source` a folder holding the published CIFAR-10-C arrays
   (`<corruption>.npy`, 50,000 images each: severities 1-5 of the 10,000 test
   images in order, and `labels.npy`), read from there with their own labels.
@@ -28,6 +31,7 @@ from keras_hebb.robustness.corruptions import corrupt, to_uint8
 from keras_hebb.run.files import write_atomically, write_json
 
 GENERATED = "generated"
+TFDS = "tfds"
 # Changes whenever the generated images would change: cached sets of another
 # version are not read.
 GENERATOR_VERSION = 2
@@ -163,6 +167,33 @@ def published_set(folder, corruptions, limit):
     return arrays, labels
 
 
+def tfds_set(corruptions, limit):
+    """tensorflow-datasets' `cifar10_corrupted`, prepared in its local data
+    dir: the first `limit` images of each corruption and severity, and their
+    labels."""
+    import tensorflow_datasets as tfds
+
+    arrays, labels = {}, None
+    for name in corruptions.corruptions:
+        for severity in corruptions.severities:
+            config = f"cifar10_corrupted/{name}_{severity}"
+            try:
+                dataset = tfds.load(
+                    config, split="test", download=False, as_supervised=True
+                )
+            except (AssertionError, tfds.core.registered.DatasetNotFoundError) as error:
+                raise FileNotFoundError(
+                    f"corruptions.source tfds: {config} is not prepared in the "
+                    f"tensorflow-datasets data dir ({error})"
+                ) from None
+            images, these_labels = (
+                np.stack(column) for column in zip(*tfds.as_numpy(dataset.take(limit)))
+            )
+            arrays[array_key(name, severity)] = images
+            labels = these_labels if labels is None else labels
+    return arrays, labels.astype("int32")
+
+
 def corrupted_test_set(corruptions, images, labels, data_name):
     """The `CorruptedSet` of `corruptions` (a `CorruptionConfig`): generated from
     `images` (the run's first test images, named `data_name`) or read from
@@ -176,6 +207,9 @@ def corrupted_test_set(corruptions, images, labels, data_name):
             f"CIFAR-10-C's corruptions and parameters applied by keras-hebb "
             f"(seed {corruptions.seed}) to {data_name}"
         )
+    elif corruptions.source == TFDS:
+        arrays, labels = tfds_set(corruptions, len(labels))
+        source = "CIFAR-10-C (tensorflow-datasets cifar10_corrupted)"
     else:
         arrays, labels = published_set(corruptions.source, corruptions, len(labels))
         source = f"CIFAR-10-C (the published arrays, read from {corruptions.source})"
