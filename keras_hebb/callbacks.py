@@ -70,8 +70,11 @@ class AttackEvaluation(PeriodicEvaluation):
 
     Example:
 
-    >>> callback = AttackEvaluation(PGD(2 / 255, steps=10), x_val[:200], y_val[:200])
-    >>> model.fit(x, y, epochs=10, callbacks=[callback])
+    >>> from keras_hebb.robustness import PGD
+    >>> callback = AttackEvaluation(PGD(2 / 255, steps=10), x[:8], y[:8])
+    >>> history = model.fit(x, y, epochs=2, callbacks=[callback])
+    >>> len(history.history["adv_accuracy"])
+    2
     """
 
     def __init__(self, attack, images, labels, every=1, name="adv_accuracy"):
@@ -155,7 +158,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
     Example:
 
-    >>> model.fit(x, y, epochs=10, callbacks=[StopOnNonFinite(), checkpoint])
+    >>> history = model.fit(x, y, epochs=2, callbacks=[StopOnNonFinite()])
     """
 
     def __init__(self):

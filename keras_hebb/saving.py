@@ -67,7 +67,8 @@ def load_model(path, compile=True):
 
     Example:
 
-    >>> model = keras_hebb.saving.load_model("runs/cpu/hah_vgg.keras")
+    >>> model.save("hah.keras")
+    >>> reloaded = keras_hebb.saving.load_model("hah.keras")
     """
     path = pathlib.Path(path)
     check_keras_archive(path)

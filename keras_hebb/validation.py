@@ -12,7 +12,7 @@ float32; any other dtype is refused.
 
 Example:
 
->>> images, labels = check_model_inputs(model, x_test, y_test)
+>>> images, labels = check_model_inputs(model, x, y)
 """
 
 import numpy as np

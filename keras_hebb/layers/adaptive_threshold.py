@@ -35,7 +35,7 @@ class AdaptiveThreshold(ReportsStatistics, keras.layers.Layer):
     Example:
 
     >>> x = np.random.rand(2, 8, 8, 4).astype("float32")
-    >>> keras_hebb.layers.AdaptiveThreshold(scale=1.0)(x).shape
+    >>> tuple(keras_hebb.layers.AdaptiveThreshold(scale=1.0)(x).shape)
     (2, 8, 8, 4)
     """
 

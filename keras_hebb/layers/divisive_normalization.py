@@ -44,7 +44,7 @@ class DivisiveNormalization(keras.layers.Layer):
     Example:
 
     >>> x = np.random.rand(2, 8, 8, 4).astype("float32")
-    >>> keras_hebb.layers.DivisiveNormalization(sigma=0.1)(x).shape
+    >>> tuple(keras_hebb.layers.DivisiveNormalization(sigma=0.1)(x).shape)
     (2, 8, 8, 4)
     """
 

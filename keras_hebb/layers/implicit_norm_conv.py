@@ -52,7 +52,7 @@ class ImplicitNormConv2D(keras.layers.Conv2D):
 
     >>> x = np.random.rand(4, 10, 10, 3)
     >>> y = keras_hebb.layers.ImplicitNormConv2D(8, 3, padding="same")(x)
-    >>> y.shape
+    >>> tuple(y.shape)
     (4, 10, 10, 8)
     """
 

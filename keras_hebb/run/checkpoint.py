@@ -56,7 +56,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     >>> checkpoint = EpochCheckpoint(out / "backup", out / "history.csv", seed)
     >>> first = checkpoint.restore(model)  # 0 without a checkpoint
-    >>> model.fit(data, epochs=10, initial_epoch=first, callbacks=[checkpoint])
+    >>> history = model.fit(x, y, epochs=2, initial_epoch=first, callbacks=[checkpoint])
     """
 
     def __init__(self, folder, history_path, seed, writes=True):

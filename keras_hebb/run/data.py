@@ -258,9 +258,10 @@ def cifar10(
 
     Example:
 
-    >>> train = cifar10(folder, "train", 128, epochs=range(first, 10))
-    >>> model.fit(train, epochs=10, initial_epoch=first,
-    ...           steps_per_epoch=int(train.cardinality()) // (10 - first))
+    >>> first = 0  # the epoch to start at (a resumed run's)
+    >>> train = cifar10(folder, "train", 8, epochs=range(first, 2))
+    >>> history = model.fit(train, epochs=2, initial_epoch=first,
+    ...                     steps_per_epoch=int(train.cardinality()) // (2 - first))
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(

@@ -33,7 +33,7 @@ def write_atomically(path, write):
 
     Example:
 
-    >>> write_atomically(out / "model.keras", model.save)
+    >>> path = write_atomically(out / "model.keras", model.save)
     """
     path = pathlib.Path(path)
     temporary = temporary_path(path)

@@ -32,7 +32,7 @@ def spread(values, confidence=0.95):
 
     Example:
 
-    >>> spread([0.7, 0.8, 0.9])["mean"]
+    >>> round(spread([0.7, 0.8, 0.9])["mean"], 6)
     0.8
     """
     values = np.asarray(values, dtype="float64")

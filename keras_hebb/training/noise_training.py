@@ -26,7 +26,7 @@ class GaussianNoiseTraining(InputPerturbation):
     >>> model.training_perturbation = GaussianNoiseTraining(std=0.1)
     >>> model.compile("adam", keras.losses.SparseCategoricalCrossentropy(
     ...     from_logits=True))
-    >>> model.fit(x, y, epochs=1)
+    >>> history = model.fit(x, y, epochs=1)
     """
 
     def __init__(self, std=0.1, seed=0):

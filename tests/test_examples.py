@@ -1,0 +1,70 @@
+"""Every example in the package's docstrings runs."""
+
+import doctest
+import importlib
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+
+import keras_hebb
+from folders import write_image_folder
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "keras_hebb"
+
+
+def module_names():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def docstring_examples():
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    for name in module_names():
+        for test in finder.find(importlib.import_module(name)):
+            if test.examples:
+                yield pytest.param(test, id=test.name)
+
+
+def fixtures(tmp_path):
+    """The names the examples use without defining them: 16 CIFAR-shaped
+    images `x` in [0, 1] and their labels `y`, a small compiled HaH network
+    `model`, a `seed`, an output folder `out` and a CIFAR-10-like image
+    folder `folder`."""
+    rng = np.random.default_rng(0)
+    model = keras_hebb.models.hah_vgg(depth=11, width=0.0625)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return {
+        "np": np,
+        "keras": keras,
+        "keras_hebb": keras_hebb,
+        "x": rng.uniform(size=(16, 32, 32, 3)).astype("float32"),
+        "y": rng.integers(0, 10, size=16),
+        "model": model,
+        "seed": 2022,
+        "out": tmp_path,
+        "folder": write_image_folder(tmp_path / "data", 2, 1),
+    }
+
+
+@pytest.fixture(autouse=True)
+def quiet(tmp_path, monkeypatch):
+    """Examples run in a scratch folder, without Keras' progress bars."""
+    monkeypatch.chdir(tmp_path)
+    keras.config.disable_interactive_logging()
+    yield
+    keras.config.enable_interactive_logging()
+
+
+@pytest.mark.parametrize("test", list(docstring_examples()))
+def test_docstring_example_runs(test, tmp_path):
+    test.globs.update(fixtures(tmp_path))
+    runner = doctest.DocTestRunner(
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    report = []
+    runner.run(test, out=report.append)
+    assert runner.failures == 0, "".join(report)
