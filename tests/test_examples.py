@@ -7,9 +7,9 @@ import pathlib
 import keras
 import numpy as np
 import pytest
+from folders import write_image_folder
 
 import keras_hebb
-from folders import write_image_folder
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "keras_hebb"
