@@ -8,7 +8,7 @@ from cleverhans.tf2.attacks.fast_gradient_method import fast_gradient_method
 from cleverhans.tf2.utils import clip_eta
 
 from keras_hebb.robustness.attacks import norm_order
-from keras_hebb.robustness.budgets import budget_key, budget_label, check_budget
+from keras_hebb.robustness.budgets import check_budget
 from keras_hebb.training.perturbation import InputPerturbation
 
 
@@ -80,13 +80,6 @@ class AdversarialTraining(InputPerturbation):
         self.step_size = float(step_size)
         self.random_start = bool(random_start)
 
-    @property
-    def name(self):
-        kind = (
-            "FGSM-RS" if self.steps == 1 and self.random_start else f"PGD-{self.steps}"
-        )
-        return f"{kind} adversarial training ({budget_label(budget_key(self.norm, self.eps))})"
-
     def perturb(self, model, x, y, seed):
         adversarial = (
             random_start(x, self.norm, self.eps, seed) if self.random_start else x
@@ -105,16 +98,6 @@ class AdversarialTraining(InputPerturbation):
             delta = clip_eta(adversarial - x, norm_order(self.norm), self.eps)
             adversarial = tf.clip_by_value(x + delta, 0.0, 1.0)
         return adversarial
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "eps": self.eps,
-            "norm": self.norm,
-            "steps": self.steps,
-            "step_size": self.step_size,
-            "random_start": self.random_start,
-        }
 
 
 def fgsm_rs(eps, norm="linf", step_size=None, seed=0):

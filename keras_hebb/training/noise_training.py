@@ -35,15 +35,8 @@ class GaussianNoiseTraining(InputPerturbation):
             raise ValueError(f"`std` must be a positive float. Received: std={std!r}")
         self.std = float(std)
 
-    @property
-    def name(self):
-        return f"Gaussian noise training (std {self.std:g})"
-
     def perturb(self, model, x, y, seed):
         noise = tf.random.stateless_normal(
             tf.shape(x), seed, stddev=self.std, dtype=x.dtype
         )
         return tf.clip_by_value(x + noise, 0.0, 1.0)
-
-    def get_config(self):
-        return {**super().get_config(), "std": self.std}

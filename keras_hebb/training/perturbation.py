@@ -36,11 +36,3 @@ class InputPerturbation:
 
     def perturb(self, model, x, y, seed):
         raise NotImplementedError
-
-    @property
-    def name(self):
-        """How results name this training mode."""
-        raise NotImplementedError
-
-    def get_config(self):
-        return {"seed": self.seed}
