@@ -49,15 +49,17 @@ class UnsupportedVersionError(RuntimeError):
     """An installed library outside the versions the adapters were checked on."""
 
 
+def installed_version(distribution):
+    """The installed version of `distribution`, or None where it is not installed."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def installed_versions():
     """{distribution: installed version or None} of the libraries in `CHECKED`."""
-    versions = {}
-    for name in CHECKED:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    return {name: installed_version(name) for name in CHECKED}
 
 
 def unchecked(versions):

@@ -1,9 +1,10 @@
 """Where a result comes from: the code's git commit and every library's version."""
 
-import importlib.metadata
 import pathlib
 import platform
 import subprocess
+
+from keras_hebb._compat import installed_version
 
 # The distributions whose versions every output records: everything a run
 # imports, the attack libraries included.
@@ -28,13 +29,11 @@ DISTRIBUTIONS = (
 def library_versions():
     """{distribution: version} of `DISTRIBUTIONS` (None where not installed),
     with Python and the platform."""
-    versions = {"python": platform.python_version(), "platform": platform.platform()}
-    for name in DISTRIBUTIONS:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        **{name: installed_version(name) for name in DISTRIBUTIONS},
+    }
 
 
 def git_state(folder=None):
