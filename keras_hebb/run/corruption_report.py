@@ -24,14 +24,13 @@ from keras_hebb.robustness.common_corruptions import (
     relative_corruption_errors,
 )
 from keras_hebb.robustness.noise import correct
-from keras_hebb.run import data as data_module
 from keras_hebb.run import statistics
 from keras_hebb.run.comparison import compare_scores
 from keras_hebb.run.corruption_data import corrupted_test_set
-from keras_hebb.run.experiment import describe_source
+from keras_hebb.run.experiment import describe_source, test_arrays
 from keras_hebb.run.files import write_json, write_text
 from keras_hebb.run.provenance import provenance
-from keras_hebb.run.robust_accuracy import file_models, run_models
+from keras_hebb.run.robust_accuracy import models_record, report_networks
 from keras_hebb.saving import load_model
 
 
@@ -155,13 +154,8 @@ def run_corruptions(config, output, model_files=None):
     )
 
     output = pathlib.Path(output)
-    files = file_models(model_files) if model_files else run_models(config, output)
-    reference = config.reference_variant() if not model_files else next(iter(files[0]))
-    images, labels = data_module.as_arrays(
-        data_module.cifar10(
-            config.data.source, "test", 500, limit=config.corruptions.examples
-        )
-    )
+    files, reference = report_networks(config, output, model_files)
+    images, labels = test_arrays(config, config.corruptions.examples)
     start, origin = time.perf_counter(), provenance()
     corrupted = corrupted_test_set(
         config.corruptions, images, labels, describe_source(config.data.source)
@@ -177,10 +171,7 @@ def run_corruptions(config, output, model_files=None):
         "provenance": origin,
         "data_source": corrupted.source,
         "test_images": len(corrupted.labels),
-        "models": {
-            str(seed): {name: str(path) for name, path in seed_files.items()}
-            for seed, seed_files in files.items()
-        },
+        "models": models_record(files),
         "reference": reference,
         "by_seed": by_seed,
         "summary": summary,

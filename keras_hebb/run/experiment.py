@@ -24,6 +24,7 @@ Timings are the only figures that differ between two runs with op
 determinism on: the keys ending in "seconds" (see `without_timings`).
 """
 
+import dataclasses
 import json
 import math
 import pathlib
@@ -150,7 +151,7 @@ def seed_folder(output, variant, seed):
 def training_setting(config, variant, seed):
     """Everything the trained weights of (`variant`, `seed`) depend on (the
     training mode only when it is not "standard", as before it existed)."""
-    mode = config.to_dict()["variants"][variant]["training_mode"]
+    mode = dataclasses.asdict(config.variants[variant].training_mode)
     return {
         "variant": variant,
         "network": config.variants[variant].network,
@@ -407,12 +408,12 @@ def read_per_image(path):
         return {key: arrays[key] for key in arrays.files}
 
 
-def test_arrays(config):
-    """The test images and labels every evaluation uses."""
+def test_arrays(config, limit=None):
+    """The first `limit` test images and their labels (default:
+    `data.test_limit`, the images every evaluation uses)."""
+    limit = config.data.test_limit if limit is None else limit
     return data_module.as_arrays(
-        data_module.cifar10(
-            config.data.source, "test", 500, limit=config.data.test_limit
-        )
+        data_module.cifar10(config.data.source, "test", 500, limit=limit)
     )
 
 

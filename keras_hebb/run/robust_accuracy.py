@@ -18,10 +18,9 @@ import numpy as np
 
 from keras_hebb.progress import say
 from keras_hebb.robustness.evaluation import robustness_evaluation
-from keras_hebb.run import data as data_module
 from keras_hebb.run import statistics
 from keras_hebb.run.comparison import compare_scores
-from keras_hebb.run.experiment import describe_source, seed_folder
+from keras_hebb.run.experiment import describe_source, seed_folder, test_arrays
 from keras_hebb.run.files import write_json, write_text
 from keras_hebb.run.provenance import provenance
 from keras_hebb.saving import load_model
@@ -66,6 +65,24 @@ def file_models(paths):
         if len(set(names)) == len(names):
             break
     return {0: dict(zip(names, paths))}
+
+
+def report_networks(config, output, model_files=None):
+    """({seed: {name: model file}}, reference name) of a report: every network
+    of the run in `output`, with the configuration's reference, or
+    `model_files` under seed 0, the first the reference."""
+    if model_files:
+        files = file_models(model_files)
+        return files, next(iter(files[0]))
+    return run_models(config, output), config.reference_variant()
+
+
+def models_record(files):
+    """The report record's "models": {seed: {name: path}} as JSON strings."""
+    return {
+        str(seed): {name: str(path) for name, path in seed_files.items()}
+        for seed, seed_files in files.items()
+    }
 
 
 def evaluate_seed(config, files, images, labels):
@@ -131,13 +148,8 @@ def run_robustness(config, output, model_files=None):
     from keras_hebb.run.report import robustness_markdown
 
     output = pathlib.Path(output)
-    files = file_models(model_files) if model_files else run_models(config, output)
-    reference = config.reference_variant() if not model_files else next(iter(files[0]))
-    images, labels = data_module.as_arrays(
-        data_module.cifar10(
-            config.data.source, "test", 500, limit=config.robustness.examples
-        )
-    )
+    files, reference = report_networks(config, output, model_files)
+    images, labels = test_arrays(config, config.robustness.examples)
     start, origin = time.perf_counter(), provenance()
     by_seed = {}
     for seed, seed_files in files.items():
@@ -149,10 +161,7 @@ def run_robustness(config, output, model_files=None):
         "config": config.to_dict(),
         "provenance": origin,
         "data_source": describe_source(config.data.source),
-        "models": {
-            str(seed): {name: str(path) for name, path in seed_files.items()}
-            for seed, seed_files in files.items()
-        },
+        "models": models_record(files),
         "reference": reference,
         "attacks": config.to_dict()["robustness"]["attacks"],
         "by_seed": by_seed,
