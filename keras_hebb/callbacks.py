@@ -15,7 +15,12 @@ import numpy as np
 from keras_hebb.metrics import activation_sparsity
 from keras_hebb.robustness.attacks import attack_accuracy
 from keras_hebb.robustness.noise import noisy_accuracy
-from keras_hebb.validation import InvalidInputError, check_images, check_model_inputs
+from keras_hebb.validation import (
+    InvalidInputError,
+    check_images,
+    check_model_inputs,
+    check_positive_int,
+)
 
 
 class PeriodicEvaluation(keras.callbacks.Callback):
@@ -31,8 +36,7 @@ class PeriodicEvaluation(keras.callbacks.Callback):
 
     def __init__(self, images, labels, every=1):
         super().__init__()
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"`every` must be a positive int. Received: {every!r}")
+        check_positive_int("every", every)
         self.images = check_images(images)
         self.labels = np.asarray(labels)
         if len(self.labels) != len(self.images):

@@ -15,6 +15,8 @@ Example:
 >>> images, labels = check_model_inputs(model, x, y)
 """
 
+import math
+
 import numpy as np
 import tensorflow as tf
 from keras import ops
@@ -24,6 +26,21 @@ CHANNEL_COUNTS = (1, 3, 4)
 
 class InvalidInputError(ValueError):
     """Raised when images or labels do not fit what a keras_hebb model takes."""
+
+
+def check_positive_int(name, value):
+    """Raises a `ValueError` naming argument `name` unless `value` is an int >= 1."""
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+
+
+def check_positive_float(name, value):
+    """Raises a `ValueError` naming argument `name` unless `value` is a finite
+    number > 0."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(
+            f"`{name}` must be a positive float. Received: {name}={value!r}"
+        )
 
 
 def channels_first_hint(shape):

@@ -23,7 +23,7 @@ from cleverhans.tf2.attacks.projected_gradient_descent import (
 from keras_hebb.progress import say
 from keras_hebb.robustness.bpda import straight_through_model
 from keras_hebb.robustness.budgets import budget_key, budget_label
-from keras_hebb.validation import check_model_inputs
+from keras_hebb.validation import check_model_inputs, check_positive_int
 
 NORMS = {"linf": np.inf, "l2": 2}
 
@@ -81,10 +81,7 @@ class Attack:
             )
         if not eps > 0:
             raise ValueError(f"`eps` must be positive. Received: eps={eps}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(
-                f"`batch_size` must be a positive int. Received: {batch_size!r}"
-            )
+        check_positive_int("batch_size", batch_size)
         self.eps = float(eps)
         self.norm = norm
         self.batch_size = batch_size
@@ -161,12 +158,8 @@ class PGD(Attack):
         self, eps, norm="linf", steps=20, restarts=1, step_size=None, batch_size=100
     ):
         super().__init__(eps, norm, batch_size)
-        if not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"`steps` must be a positive int. Received: {steps!r}")
-        if not isinstance(restarts, int) or restarts < 1:
-            raise ValueError(
-                f"`restarts` must be a positive int. Received: {restarts!r}"
-            )
+        check_positive_int("steps", steps)
+        check_positive_int("restarts", restarts)
         self.steps = steps
         self.restarts = restarts
         self.step_size = min(eps, 2.5 * eps / steps) if step_size is None else step_size

@@ -4,6 +4,7 @@ from art.attacks.evasion import SquareAttack
 
 from keras_hebb.robustness.art_classifier import art_classifier
 from keras_hebb.robustness.attacks import Attack, budget_name, norm_order
+from keras_hebb.validation import check_positive_int
 
 
 class Square(Attack):
@@ -30,9 +31,8 @@ class Square(Attack):
         self, eps, norm="linf", queries=5000, restarts=1, p_init=0.8, batch_size=100
     ):
         super().__init__(eps, norm, batch_size)
-        for key, value in (("queries", queries), ("restarts", restarts)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{key}` must be a positive int. Received: {value!r}")
+        check_positive_int("queries", queries)
+        check_positive_int("restarts", restarts)
         if not 0 < p_init <= 1:
             raise ValueError(f"`p_init` must be in (0, 1]. Received: {p_init!r}")
         self.queries = queries

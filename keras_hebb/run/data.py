@@ -21,7 +21,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_hebb.progress import say
-from keras_hebb.validation import assert_valid_batch
+from keras_hebb.validation import assert_valid_batch, check_positive_int
 
 CIFAR10_CLASSES = (
     "airplane",
@@ -263,10 +263,7 @@ def cifar10(
     >>> history = model.fit(train, epochs=2, initial_epoch=first,
     ...                     steps_per_epoch=int(train.cardinality()) // (2 - first))
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(
-            f"`batch_size` must be a positive int. Received: {batch_size!r}"
-        )
+    check_positive_int("batch_size", batch_size)
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise ValueError(f"`limit` must be None or a positive int. Received: {limit!r}")
     training = split == "train"

@@ -1,8 +1,6 @@
 """Adversarial training: PGD (Madry et al. 2018) and FGSM with a random start
 (Wong, Rice and Kolter 2020), inside the compiled train step."""
 
-import math
-
 import tensorflow as tf
 from cleverhans.tf2.attacks.fast_gradient_method import fast_gradient_method
 from cleverhans.tf2.utils import clip_eta
@@ -10,6 +8,7 @@ from cleverhans.tf2.utils import clip_eta
 from keras_hebb.robustness.attacks import norm_order
 from keras_hebb.robustness.budgets import check_budget
 from keras_hebb.training.perturbation import InputPerturbation
+from keras_hebb.validation import check_positive_float, check_positive_int
 
 
 def random_start(x, norm, eps, seed):
@@ -61,19 +60,9 @@ class AdversarialTraining(InputPerturbation):
     ):
         super().__init__(seed)
         check_budget(norm, eps)
-        if not isinstance(steps, int) or steps < 1:
-            raise ValueError(
-                f"`steps` must be a positive int. Received: steps={steps!r}"
-            )
+        check_positive_int("steps", steps)
         step_size = 2.5 * eps / steps if step_size is None else step_size
-        if not (
-            isinstance(step_size, (int, float))
-            and math.isfinite(step_size)
-            and step_size > 0
-        ):
-            raise ValueError(
-                f"`step_size` must be a positive float. Received: step_size={step_size!r}"
-            )
+        check_positive_float("step_size", step_size)
         self.eps = float(eps)
         self.norm = norm
         self.steps = steps

@@ -1,10 +1,9 @@
 """Gaussian-noise augmentation: training on noisy images."""
 
-import math
-
 import tensorflow as tf
 
 from keras_hebb.training.perturbation import InputPerturbation
+from keras_hebb.validation import check_positive_float
 
 
 class GaussianNoiseTraining(InputPerturbation):
@@ -31,8 +30,7 @@ class GaussianNoiseTraining(InputPerturbation):
 
     def __init__(self, std=0.1, seed=0):
         super().__init__(seed)
-        if not (isinstance(std, (int, float)) and math.isfinite(std) and std > 0):
-            raise ValueError(f"`std` must be a positive float. Received: std={std!r}")
+        check_positive_float("std", std)
         self.std = float(std)
 
     def perturb(self, model, x, y, seed):
