@@ -32,8 +32,15 @@ from keras_hebb.run.comparison import compare_scores, mean_nonzero, noise_key
 from keras_hebb.run.config import from_dict
 from keras_hebb.run.corruption_report import per_image_scores
 from keras_hebb.run.experiment import read_per_image, seed_folder
-from keras_hebb.run.files import write_atomically, write_json, write_text
-from keras_hebb.run.report import cell, difference_text, error_bar, labels_of, table
+from keras_hebb.run.files import write_json, write_text
+from keras_hebb.run.report import (
+    cell,
+    difference_text,
+    error_bar,
+    labels_of,
+    save,
+    table,
+)
 from keras_hebb.run.statistics import spread
 
 RECORDS = ("results.json", "corruptions.json", "robustness.json")
@@ -117,6 +124,13 @@ def axes(folder, results, corruptions, robustness, noise_stds):
     return found
 
 
+def over_seeds(scores_of_variant):
+    """(spread over the seeds of the mean per-image score, number of images)
+    of one network's {seed: per-image scores}."""
+    seed_means = [float(np.mean(s)) for s in scores_of_variant.values()]
+    return spread(seed_means), len(next(iter(scores_of_variant.values())))
+
+
 def network_rows(results, corruptions, found):
     """The summary table's rows: every axis's mean (spread over seeds, or the
     Wilson interval over images with one seed), mCE, sparsity, training time."""
@@ -127,9 +141,7 @@ def network_rows(results, corruptions, found):
     for variant in results["summary"]:
         row = [labels[variant]]
         for _, scores in found:
-            seed_means = [float(np.mean(s)) for s in scores[variant].values()]
-            images = len(next(iter(scores[variant].values())))
-            row.append(cell(spread(seed_means), images, digits=3))
+            row.append(cell(*over_seeds(scores[variant]), digits=3))
         for key in ("mce", "relative_mce"):
             figure = corruptions["summary"][variant].get(key)
             row.append(cell(figure, digits=1) if figure else "n/a")
@@ -195,9 +207,7 @@ def markdown(results, corruptions, robustness, found, comparisons, focus):
     """defences.md: the introduction, every network on every axis, and the
     focus network minus each other."""
     labels = labels_of(results)
-    counts = {
-        axis: len(next(iter(next(iter(s.values())).values()))) for axis, s in found
-    }
+    counts = {axis: over_seeds(next(iter(s.values())))[1] for axis, s in found}
     summary_header = [
         "",
         *[f"{axis} ({counts[axis]} images)" for axis, _ in found],
@@ -238,10 +248,9 @@ def plot(results, found, path):
     for axis, (title, scores) in zip(grid.flat, found):
         means, errors = [], []
         for variant in variants:
-            seed_means = [float(np.mean(s)) for s in scores[variant].values()]
-            images = len(next(iter(scores[variant].values())))
-            means.append(float(np.mean(seed_means)))
-            errors.append(error_bar(spread(seed_means), images))
+            seeds, images = over_seeds(scores[variant])
+            means.append(seeds["mean"])
+            errors.append(error_bar(seeds, images))
         axis.bar(
             range(len(variants)),
             means,
@@ -261,9 +270,7 @@ def plot(results, found, path):
         axis.grid(axis="y", alpha=0.3)
     for axis in list(grid.flat)[len(found) :]:
         axis.axis("off")
-    fig.tight_layout()
-    write_atomically(path, lambda temporary: fig.savefig(temporary, dpi=110))
-    plt.close(fig)
+    save(fig, path)
 
 
 def main(argv=None):
