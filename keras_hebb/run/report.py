@@ -672,9 +672,12 @@ def corruptions_markdown(record):
     reference = record["reference"]
     seeds = list(record["by_seed"])
     spread_text = (
-        "mean ± sd over the seeds"
+        "the summary rows are mean ± sd over the seeds, the per-corruption and "
+        "per-severity cells means over the seeds"
         if len(seeds) > 1
-        else "one seed (brackets: 95% Wilson interval over the images for accuracies)"
+        else "one seed, so the cells are point values, except the clean accuracy "
+        "(95% Wilson interval over the images); the uncertainty of each "
+        "difference from the reference is the paired interval at the end"
     )
 
     def mean_of(by_key):
