@@ -28,7 +28,7 @@ L_inf 8/255) as a ratio to a standard step.
     python experiments/benchmark.py --widths 0.25 --training-modes
 
 With `--data FOLDER` it also compares training steps/s fed by the real
-input pipeline (`keras_hebb.run.data.cifar10`, cache warmed) against steps fed
+input pipeline (`keras_hebb.run.data.image_dataset`, cache warmed) against steps fed
 by one constant in-memory batch, to show whether the pipeline limits speed.
 
     python experiments/benchmark.py --widths 0.25 --data ../shared/data/cifar10-jpeg
@@ -52,7 +52,7 @@ from keras_hebb.robustness.attacks import PGD
 from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.robustness.noise import noise_sweep
 from keras_hebb.run.config import load_config
-from keras_hebb.run.data import cifar10
+from keras_hebb.run.data import image_dataset
 from keras_hebb.training.adversarial_training import AdversarialTraining, fgsm_rs
 from keras_hebb.training.noise_training import GaussianNoiseTraining
 
@@ -158,7 +158,7 @@ def steps_per_second(model, dataset, steps):
 
 def compare_pipeline(models, source, batch_size, steps, rounds):
     """Prints steps/s with the real pipeline against a constant in-memory batch."""
-    real = cifar10(source, "train", batch_size).repeat()
+    real = image_dataset(source, "train", batch_size).repeat()
     for _ in real.take(50_000 // batch_size + 1):
         pass
     x, y = next(iter(real))

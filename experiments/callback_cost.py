@@ -15,7 +15,7 @@ import keras
 
 from keras_hebb.callbacks import AttackEvaluation, NoiseEvaluation, SparsityEvaluation
 from keras_hebb.robustness import PGD
-from keras_hebb.run.data import as_arrays, cifar10
+from keras_hebb.run.data import as_arrays, image_dataset
 from keras_hebb.saving import load_model
 
 
@@ -52,8 +52,10 @@ def main(argv=None):
         keras.optimizers.Adam(1e-3),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
-    images, labels = as_arrays(cifar10(args.data, "test", 500, limit=args.examples))
-    train = cifar10(args.data, "train", 128, limit=128 * 20).repeat()
+    images, labels = as_arrays(
+        image_dataset(args.data, "test", 500, limit=args.examples)
+    )
+    train = image_dataset(args.data, "train", 128, limit=128 * 20).repeat()
     model.fit(train, steps_per_epoch=2, epochs=1, shuffle=False, verbose=0)
     start = time.perf_counter()
     model.fit(train, steps_per_epoch=20, epochs=1, shuffle=False, verbose=0)

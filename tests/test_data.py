@@ -16,7 +16,7 @@ def folder(tmp_path_factory):
 
 
 def test_test_split_labels_shapes_dtype_and_range(folder):
-    images, labels = data.as_arrays(data.cifar10(folder, "test", batch_size=7))
+    images, labels = data.as_arrays(data.image_dataset(folder, "test", batch_size=7))
     assert images.shape == (20, 32, 32, 3) and images.dtype == np.float32
     assert labels.dtype == np.int32 and sorted(labels) == sorted(list(range(10)) * 2)
     assert images.min() >= 0.0 and images.max() <= 1.0
@@ -26,7 +26,7 @@ def test_test_split_labels_shapes_dtype_and_range(folder):
 
 def test_train_split_reads_png_and_jpg(folder):
     images, labels = data.as_arrays(
-        data.cifar10(
+        data.image_dataset(
             folder, "train", batch_size=16, augment_images=False, shuffle=False
         )
     )
@@ -38,10 +38,10 @@ def test_train_split_reads_png_and_jpg(folder):
 
 def test_augmentation_changes_pixels_not_labels(folder):
     plain = data.as_arrays(
-        data.cifar10(folder, "train", 40, augment_images=False, shuffle=False)
+        data.image_dataset(folder, "train", 40, augment_images=False, shuffle=False)
     )
     augmented = data.as_arrays(
-        data.cifar10(folder, "train", 40, augment_images=True, shuffle=False)
+        data.image_dataset(folder, "train", 40, augment_images=True, shuffle=False)
     )
     np.testing.assert_array_equal(plain[1], augmented[1])
     changed = np.any(plain[0] != augmented[0], axis=(1, 2, 3))
@@ -50,15 +50,15 @@ def test_augmentation_changes_pixels_not_labels(folder):
 
 
 def test_shuffled_train_batches_and_limit(folder):
-    dataset = data.cifar10(folder, "train", batch_size=8, limit=24)
+    dataset = data.image_dataset(folder, "train", batch_size=8, limit=24)
     batches = list(dataset)
     assert [len(y) for _, y in batches] == [8, 8, 8]
     assert batches[0][0].shape == (8, 32, 32, 3)
 
 
 def test_limit_takes_a_fixed_mix_of_classes(folder):
-    _, first = data.as_arrays(data.cifar10(folder, "test", 8, limit=8))
-    _, again = data.as_arrays(data.cifar10(folder, "test", 8, limit=8))
+    _, first = data.as_arrays(data.image_dataset(folder, "test", 8, limit=8))
+    _, again = data.as_arrays(data.image_dataset(folder, "test", 8, limit=8))
     # Not class by class (a limit would then take the first classes only).
     assert first.tolist() != sorted(first.tolist()) and len(set(first.tolist())) >= 4
     np.testing.assert_array_equal(first, again)
@@ -67,12 +67,12 @@ def test_limit_takes_a_fixed_mix_of_classes(folder):
 def test_missing_split_names_what_to_pass(tmp_path):
     (tmp_path / "train" / "cat").mkdir(parents=True)
     with pytest.raises(data.DataSourceError, match="test/<class>"):
-        data.cifar10(tmp_path, "train")
+        data.image_dataset(tmp_path, "train")
 
 
 def test_empty_data_folder_is_refused(tmp_path):
     with pytest.raises(data.DataSourceError, match="train is not a folder of class"):
-        data.cifar10(tmp_path, "test")
+        data.image_dataset(tmp_path, "test")
 
 
 def test_missing_and_unknown_class_folders_are_named(tmp_path):
@@ -84,7 +84,7 @@ def test_missing_and_unknown_class_folders_are_named(tmp_path):
         match=r"test lacks class folders \['frog'\] and has unknown class folders "
         r"\['kangaroo'\]",
     ):
-        data.cifar10(folder, "train")
+        data.image_dataset(folder, "train")
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_class_folder_without_images_is_named(small_folder):
     for image in (small_folder / "train" / "ship").iterdir():
         image.unlink()
     with pytest.raises(data.DataSourceError, match=r"train/ship holds no images"):
-        data.cifar10(small_folder, "train")
+        data.image_dataset(small_folder, "train")
 
 
 @pytest.mark.parametrize(
@@ -114,20 +114,20 @@ def test_bad_image_file_is_named_before_training(small_folder, pixels, message):
     else:
         Image.fromarray(pixels).save(bad)
     with pytest.raises(data.DataSourceError, match=f"{bad}.*{message}"):
-        data.cifar10(small_folder, "test")
+        data.image_dataset(small_folder, "test")
 
 
 def test_truncated_image_file_is_named(small_folder):
     image = small_folder / "train" / "cat" / "0000.png"
     image.write_bytes(image.read_bytes()[:200])
     with pytest.raises(data.DataSourceError, match=f"{image} cannot be decoded"):
-        data.cifar10(small_folder, "train")
+        data.image_dataset(small_folder, "train")
 
 
 def test_other_files_are_skipped_and_counted(small_folder, capsys):
     (small_folder / "train" / "cat" / "notes.txt").write_text("not an image")
     (small_folder / "train" / "dog" / "Thumbs.db").write_bytes(b"\0")
-    images, _ = data.as_arrays(data.cifar10(small_folder, "train", 50))
+    images, _ = data.as_arrays(data.image_dataset(small_folder, "train", 50))
     assert len(images) == 20
     assert "skipped 2 files" in capsys.readouterr().out
 
@@ -157,7 +157,7 @@ def test_tfds_failure_says_what_to_pass(monkeypatch):
     with pytest.raises(
         data.DataSourceError, match="--data ../shared/data/cifar10-jpeg"
     ):
-        data.cifar10("tfds", "train")
+        data.image_dataset("tfds", "train")
 
 
 @pytest.mark.parametrize(
@@ -170,12 +170,12 @@ def test_tfds_failure_says_what_to_pass(monkeypatch):
 )
 def test_bad_arguments_raise(folder, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        data.cifar10(folder, **{"split": "train", **kwargs})
+        data.image_dataset(folder, **{"split": "train", **kwargs})
 
 
 def test_each_epoch_is_a_function_of_seed_and_epoch(folder):
     def epochs(numbers):
-        dataset = data.cifar10(folder, "train", 40, epochs=numbers)
+        dataset = data.image_dataset(folder, "train", 40, epochs=numbers)
         assert int(dataset.cardinality()) == len(numbers)
         return [batch for batch in dataset.as_numpy_iterator()]
 

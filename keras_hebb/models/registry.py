@@ -19,6 +19,12 @@ import inspect
 NETWORKS = {
     "baseline_vgg": "keras_hebb.models.vgg:baseline_vgg",
     "hah_vgg": "keras_hebb.models.vgg:hah_vgg",
+    "baseline_resnet": "keras_hebb.models.resnet:baseline_resnet",
+    "hah_resnet": "keras_hebb.models.resnet:hah_resnet",
+    "baseline_wide_resnet": "keras_hebb.models.resnet:baseline_wide_resnet",
+    "hah_wide_resnet": "keras_hebb.models.resnet:hah_wide_resnet",
+    "baseline_lenet": "keras_hebb.models.lenet:baseline_lenet",
+    "hah_lenet": "keras_hebb.models.lenet:hah_lenet",
 }
 
 

@@ -27,12 +27,14 @@ import threading
 
 from keras_hebb.distribute import STRATEGIES
 from keras_hebb.run.config import ConfigError, config_yaml, load_config, preset_names
+from keras_hebb.run.data_options import tfds_name
 
 DATA_HELP = (
     'image source, the same as the override data.source=...: "tfds" '
-    '(tfds.load("cifar10"), needs internet the first time) or a folder holding '
-    "train/<class>/*.jpg and test/<class>/*.jpg, such as ../shared/data/cifar10-jpeg "
-    "(default: the preset's, tfds)"
+    '(tfds.load("cifar10"), needs internet the first time), "tfds:<name>" (any '
+    "tensorflow-datasets image-classification dataset, e.g. tfds:mnist) or a folder "
+    "holding train/<class>/*.jpg and test/<class>/*.jpg with any class folders, "
+    "such as ../shared/data/cifar10-jpeg (default: the preset's, tfds)"
 )
 
 
@@ -264,7 +266,7 @@ def resolved_config(args):
         overrides.insert(0, f"data.source={args.data}")
     config = load_config(args.preset, args.variants, args.config, overrides)
     source = config.data.source
-    if source != "tfds" and not pathlib.Path(source).is_dir():
+    if tfds_name(source) is None and not pathlib.Path(source).is_dir():
         raise ConfigError(f"data.source (--data) {source} is not a folder. {DATA_HELP}")
     if (
         getattr(args, "variant", None) is not None

@@ -13,7 +13,8 @@ does is in one `RunConfig`, built in layers, each overriding the last:
    that sets `variants` replaces the variants before it;
 4. YAML files given with `--config`;
 5. dotted `key=value` overrides: `training.epochs=20`,
-   `training.seeds=[1,2,3]`, `network_args.width=0.5`,
+   `training.seeds=[1,2,3]`, `network_args.width=0.5` (`network_args.depth=null`
+   leaves a default's argument out, for networks without it),
    `variants.hah.args.keep=0.1`.
 
 The configuration library is OmegaConf (structured configs over these
@@ -44,6 +45,7 @@ from omegaconf.errors import OmegaConfBaseException
 from keras_hebb.models.registry import NETWORKS
 from keras_hebb.robustness.budgets import NOISE_KINDS, NORMS, AttackBudgets
 from keras_hebb.robustness.corruption_names import CORRUPTIONS, SEVERITY_LEVELS
+from keras_hebb.run.data_options import AUGMENTATIONS, VALIDATION_SOURCES
 from keras_hebb.training import TRAINING_MODES
 
 OPTIMIZERS = ("adam", "sgd")
@@ -100,12 +102,26 @@ class VariantConfig:
 
 @dataclasses.dataclass
 class DataConfig:
-    """Where images come from and how many are used (`None`: the whole split)."""
+    """Where images come from and how many are used (`None`: the whole split).
+
+    `source`: "tfds" (CIFAR-10), "tfds:<name>" (any tensorflow-datasets
+    image-classification dataset, read from `tfds_data_dir` when set) or a
+    `{train,test}/<class>/` image folder. `image_size`: `[height, width]`
+    to resize every image to (None: the images' own, single size).
+    `validation_source`: "train" holds the last `validation_limit` training
+    images out for validation; "test" validates on the first
+    `validation_limit` test images (monitoring only, as the committed
+    `cpu` results did). `augment`: one of "crop_flip", "crop", "none".
+    """
 
     source: str = "tfds"
     train_limit: int | None = None
     test_limit: int | None = None
     validation_limit: int = 2000
+    validation_source: str = "train"
+    image_size: list[int] | None = None
+    augment: str = "crop_flip"
+    tfds_data_dir: str | None = None
 
 
 @dataclasses.dataclass
@@ -234,11 +250,16 @@ class RunConfig:
 
     def builder_arguments(self, variant):
         """The keyword arguments `variant`'s builder is called with: the
-        `network_args` it takes, then the variant's own `args`."""
+        `network_args` it takes (a null one is left out: the builder's
+        default), then the variant's own `args`."""
         from keras_hebb.models.registry import builder_parameters
 
         accepted = builder_parameters(self.variants[variant].network)
-        shared = {k: v for k, v in self.network_args.items() if k in accepted}
+        shared = {
+            k: v
+            for k, v in self.network_args.items()
+            if k in accepted and v is not None
+        }
         return {**shared, **self.variants[variant].args}
 
     def to_dict(self):
@@ -458,6 +479,14 @@ def problems_of(config):
     positive(data.train_limit, "data.train_limit", allow_none=True)
     positive(data.test_limit, "data.test_limit", allow_none=True)
     positive(data.validation_limit, "data.validation_limit")
+    choice(data.validation_source, "data.validation_source", VALIDATION_SOURCES)
+    choice(data.augment, "data.augment", AUGMENTATIONS)
+    need(
+        data.image_size is None
+        or (len(data.image_size) == 2 and all(v > 0 for v in data.image_size)),
+        "data.image_size",
+        f"must be null or [height, width] > 0, got {data.image_size}",
+    )
     evaluation = config.evaluation
     for kind in evaluation.noise_kinds:
         choice(kind, "evaluation.noise_kinds", NOISE_KINDS)
@@ -523,8 +552,8 @@ def argument_problems(config):
                     f"variants.{name}.args.{key}: {variant.network} takes no "
                     f"argument {key!r}; it takes {parameters}"
                 )
-    for key in config.network_args:
-        if key not in taken:
+    for key, value in config.network_args.items():
+        if key not in taken and value is not None:
             problems.append(
                 f"network_args.{key}: no variant's builder takes it "
                 f"({sorted({v.network for v in config.variants.values()})})"

@@ -21,13 +21,13 @@ Results name what was used: "CIFAR-10-C" only for the published arrays.
 import dataclasses
 import hashlib
 import json
-import os
 import pathlib
 
 import numpy as np
 
 from keras_hebb.progress import say
 from keras_hebb.robustness.corruptions import corrupt, to_uint8
+from keras_hebb.run.cache import cache_folder
 from keras_hebb.run.files import write_atomically, write_json
 
 GENERATED = "generated"
@@ -49,15 +49,6 @@ class CorruptedSet:
     labels: np.ndarray
     source: str
     clean: np.ndarray | None = None
-
-
-def cache_folder(config_cache):
-    """The folder of generated sets: `corruptions.cache`, else
-    `$XDG_CACHE_HOME/keras-hebb/corruptions` (default `~/.cache/...`)."""
-    if config_cache:
-        return pathlib.Path(config_cache)
-    base = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
-    return pathlib.Path(base) / "keras-hebb" / "corruptions"
 
 
 def set_key(images, corruptions, seed):
@@ -113,7 +104,7 @@ def generated_set(images, corruptions, cache=True):
         for name in corruptions.corruptions
         for severity in corruptions.severities
     ]
-    path = cache_folder(corruptions.cache) / (
+    path = cache_folder("corruptions", corruptions.cache) / (
         f"corruptions_{set_key(images, corruptions, corruptions.seed)}.npz"
     )
     arrays = read_cached(path, keys) if cache else None

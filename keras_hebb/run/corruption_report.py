@@ -27,6 +27,7 @@ from keras_hebb.robustness.noise import correct
 from keras_hebb.run import statistics
 from keras_hebb.run.comparison import compare_scores
 from keras_hebb.run.corruption_data import corrupted_test_set
+from keras_hebb.run.data import CIFAR10_SHAPE
 from keras_hebb.run.experiment import describe_source, test_arrays
 from keras_hebb.run.files import write_json, write_text
 from keras_hebb.run.provenance import provenance
@@ -156,6 +157,11 @@ def run_corruptions(config, output, model_files=None):
     output = pathlib.Path(output)
     files, reference = report_networks(config, output, model_files)
     images, labels = test_arrays(config, config.corruptions.examples)
+    if images.shape[1:] != CIFAR10_SHAPE:
+        raise ValueError(
+            f"The common corruptions are CIFAR-10-C's, made for 32x32 RGB images; "
+            f"{config.data.source} has {images.shape[1:]} images."
+        )
     start, origin = time.perf_counter(), provenance()
     corrupted = corrupted_test_set(
         config.corruptions, images, labels, describe_source(config.data.source)

@@ -1,26 +1,48 @@
-"""CIFAR-10 input pipelines from tensorflow-datasets or a class-folder copy.
+"""Image-classification input pipelines from tensorflow-datasets or a class folder.
 
-Both sources give `(image, label)` with images as float32 NHWC pixels in
-[0, 1] and int32 labels. Images are decoded once, before training, and cached
-in memory as uint8; training batches are shuffled and augmented on the fly
-(zero-pad 4 and random 32x32 crop, random horizontal flip) in parallel, then
-prefetched.
+A source is "tfds" (CIFAR-10 from tensorflow-datasets), "tfds:<name>" (any
+tfds image-classification dataset, e.g. "tfds:mnist", read from its local
+data dir when it is there, so offline too) or the path of a folder laid out
+as `{train,test}/<class>/*.{png,jpg,jpeg}`, with any class folders (their
+sorted names give the label ids), of any one image size, RGB or grayscale.
+
+`dataset_info(source)` says what the data is: class names, image shape and
+the per-channel mean and standard deviation the networks standardise with
+(CIFAR-10's published constants for CIFAR-10; for any other dataset the
+statistics of its whole training split, computed once and cached). The
+pipelines give `(image, label)` batches with images as float32 NHWC pixels
+in [0, 1] and int32 labels. Images are decoded once, before training, and
+cached in memory as uint8; training batches are shuffled and augmented on the
+fly (see `AUGMENTATIONS`) in parallel, then prefetched. The "validation"
+split is the last `holdout` images of the training split's fixed order,
+which the "train" split then leaves out.
 
 Bad input stops the pipeline before training with a `DataSourceError` naming
-the folder or file: a missing split or class folder, a class folder without
-images, an image that cannot be decoded or is not 32x32 RGB. Files that are
+the folder or file: a missing split or class folder, class folders that
+differ between the splits, a class folder without images, an image that
+cannot be decoded or has another shape than the dataset's (the first
+training image's, or `image_size` when images are resized). Files that are
 not .png/.jpg/.jpeg images are skipped, and their count is logged. Every
 batch is also checked in-graph (`validation.assert_valid_batch`: finite
-pixels in [0, 1], labels in [0, 10)).
+pixels in [0, 1], labels in [0, number of classes)).
 """
 
+import dataclasses
+import functools
+import hashlib
+import json
 import pathlib
 import random
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from keras_hebb.models.blocks import CIFAR10_MEAN, CIFAR10_STD
 from keras_hebb.progress import say
+from keras_hebb.run.cache import cache_folder
+from keras_hebb.run.data_options import AUGMENTATIONS, TFDS, tfds_name
+from keras_hebb.run.files import write_json
 from keras_hebb.validation import assert_valid_batch, check_positive_int
 
 CIFAR10_CLASSES = (
@@ -35,21 +57,67 @@ CIFAR10_CLASSES = (
     "ship",
     "truck",
 )
-IMAGE_SHAPE = (32, 32, 3)
-SPLITS = ("train", "test")
+CIFAR10_SHAPE = (32, 32, 3)
+SPLITS = ("train", "validation", "test")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-TFDS = "tfds"
+PAD = 4
 
 
 class DataSourceError(RuntimeError):
-    """Raised when CIFAR-10 cannot be read from the requested source."""
+    """Raised when a dataset cannot be read from the requested source."""
 
 
 FOLDER_LAYOUT = (
     "An image folder must hold train/<class>/*.{png,jpg} and "
-    "test/<class>/*.{png,jpg} with one folder per CIFAR-10 class; for example "
-    "the offline copy ../shared/data/cifar10-jpeg."
+    "test/<class>/*.{png,jpg} with the same class folders in both; for example "
+    "the offline CIFAR-10 copy ../shared/data/cifar10-jpeg."
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset is: its name, classes, image shape and input statistics.
+
+    `mean` and `std` are per channel, of pixels in [0, 1].
+    """
+
+    name: str
+    class_names: tuple
+    image_shape: tuple
+    mean: tuple
+    std: tuple
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
+    def network_arguments(self):
+        """The builder arguments that fit a network to this data."""
+        return {
+            "input_shape": self.image_shape,
+            "num_classes": self.num_classes,
+            "input_mean": self.mean,
+            "input_std": self.std,
+        }
+
+    def is_cifar10(self):
+        return (
+            tuple(self.class_names) == CIFAR10_CLASSES
+            and self.image_shape == CIFAR10_SHAPE
+        )
+
+
+def check_image_size(image_size):
+    """None, or `(height, width)` as a tuple of two positive ints."""
+    if image_size is None:
+        return None
+    size = tuple(image_size)
+    if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
+        raise ValueError(
+            "`image_size` must be None or (height, width), two positive ints. "
+            f"Received: image_size={image_size!r}"
+        )
+    return size
 
 
 def class_folders(split_dir):
@@ -60,38 +128,35 @@ def class_folders(split_dir):
 
 
 def check_image_folder(root):
-    """Raises DataSourceError unless `root` holds train/ and test/ CIFAR-10 class folders.
-
-    Each split must hold exactly the folders named in `CIFAR10_CLASSES`
-    (their sorted order gives the label ids). Returns the class names.
-    """
+    """The sorted class names of a `{train,test}/<class>/` folder, or a
+    `DataSourceError` saying what is wrong with it (the label ids are the
+    positions in this list)."""
     root = pathlib.Path(root)
     if not root.is_dir():
         raise DataSourceError(f"{root} is not a folder. {FOLDER_LAYOUT}")
-    found = {split: class_folders(root / split) for split in SPLITS}
-    for split, classes in found.items():
+    train, test = (class_folders(root / split) for split in ("train", "test"))
+    for split, classes in (("train", train), ("test", test)):
         if not classes:
             raise DataSourceError(
                 f"{root / split} is not a folder of class folders. {FOLDER_LAYOUT}"
             )
-    for split, classes in found.items():
-        missing = sorted(set(CIFAR10_CLASSES) - classes)
-        unknown = sorted(classes - set(CIFAR10_CLASSES))
-        if missing or unknown:
-            problems = [
-                f"{what} class folders {names}"
-                for what, names in (("lacks", missing), ("has unknown", unknown))
-                if names
-            ]
-            raise DataSourceError(
-                f"{root / split} {' and '.join(problems)}; CIFAR-10 needs exactly "
-                f"{list(CIFAR10_CLASSES)}."
-            )
-    return sorted(CIFAR10_CLASSES)
+    missing, unknown = sorted(train - test), sorted(test - train)
+    if missing or unknown:
+        problems = [
+            f"{what} class folders {names}"
+            for what, names in (("lacks", missing), ("has unknown", unknown))
+            if names
+        ]
+        raise DataSourceError(
+            f"{root / 'test'} {' and '.join(problems)}; the test split needs the "
+            f"class folders of the train split: {sorted(train)}."
+        )
+    return sorted(train)
 
 
 def list_images(root, split):
-    """Paths and label ids of the images of one split of a class-folder copy.
+    """Paths and label ids of the images of one split ("train" or "test") of
+    a class-folder dataset.
 
     The order is the fixed pseudo-random one of tfds' `ImageFolder` (files
     sorted by class then name, shuffled by `random.Random(split)`), so that
@@ -124,36 +189,58 @@ def list_images(root, split):
     return list(paths), list(labels)
 
 
-def read_pixels(path):
-    """The decoded pixels of a PNG or JPEG file, in its own shape and channels."""
+def read_pixels(path, channels=0):
+    """The decoded pixels of a PNG or JPEG file (`channels=0`: its own)."""
     # tf.io: Keras has no image-decoding op.
     return tf.io.decode_image(
-        tf.io.read_file(path), channels=0, expand_animations=False
+        tf.io.read_file(path), channels=channels, expand_animations=False
     )
 
 
-def decode_image(path):
-    """The uint8 `(32, 32, 3)` pixels of a PNG or JPEG file (a string tensor).
+def resized(image, image_size):
+    """uint8 `image` resized to `image_size` (antialiased bilinear), or as is."""
+    if image_size is None:
+        return image
+    image = tf.image.resize(image, image_size, antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
+def decode_image(path, stored_shape, image_size=None):
+    """The uint8 pixels of a PNG or JPEG file (a string tensor), resized to
+    `image_size` when given.
 
     Fails with `InvalidArgumentError` on a file that cannot be decoded or
-    has another shape; `check_decoded` names that file.
+    whose shape is not `stored_shape` (None for a height or width: any,
+    for images that are resized); `check_decoded` names that file.
     """
-    return tf.ensure_shape(read_pixels(path), IMAGE_SHAPE)
+    return resized(tf.ensure_shape(read_pixels(path), stored_shape), image_size)
 
 
-def describe_bad_image(path):
+def describe_bad_image(path, stored_shape):
     """Why one image file fails `decode_image` (decoded eagerly, one file)."""
     try:
         image = read_pixels(path)
     except tf.errors.OpError as error:
         return f"{path} cannot be decoded as an image: {error.message}"
     return (
-        f"{path} has shape {tuple(image.shape)}; CIFAR-10 images are "
-        f"{IMAGE_SHAPE} (32x32 RGB)."
+        f"{path} has shape {tuple(image.shape)}; the dataset's images are "
+        f"{tuple(stored_shape)} (height, width, channels; None: any), as its "
+        "first training image."
     )
 
 
-def check_decoded(dataset, paths=None, chunk=1000):
+def stored_shape_of(root, image_size):
+    """The shape every stored image of a folder must have: the first training
+    image's, with any height and width when images are resized."""
+    paths, _ = list_images(root, "train")
+    try:
+        shape = tuple(read_pixels(paths[0]).shape)
+    except tf.errors.OpError as error:
+        raise DataSourceError(describe_bad_image(paths[0], (None,) * 3)) from error
+    return shape if image_size is None else (None, None, shape[-1])
+
+
+def check_decoded(dataset, paths=None, stored_shape=None, chunk=1000):
     """Reads `dataset` once (filling its cache), or raises DataSourceError.
 
     Run before training so that an undecodable or wrongly sized image stops
@@ -173,42 +260,190 @@ def check_decoded(dataset, paths=None, chunk=1000):
             ) from error
         for path in paths[done : done + chunk]:
             try:
-                decode_image(path)
+                decode_image(path, stored_shape)
             except tf.errors.OpError:
-                raise DataSourceError(describe_bad_image(path)) from error
+                raise DataSourceError(describe_bad_image(path, stored_shape)) from error
         raise DataSourceError(error.message) from error
 
 
-def read_split(source, split):
-    """Undecoded-size dataset of (uint8 image, int label) and its image paths.
+def load_tfds(name, split, data_dir=None):
+    """`tfds.load(name, split)` as (image, label) pairs, or a DataSourceError
+    that says what to pass instead."""
+    try:
+        return tfds.load(name, split=split, as_supervised=True, data_dir=data_dir)
+    except Exception as error:
+        raise DataSourceError(
+            f'tfds.load("{name}", split="{split}") failed (it needs internet '
+            "the first time, unless the dataset is prepared in the local tfds "
+            f"data dir, data.tfds_data_dir): {type(error).__name__}: {error}. "
+            "Or pass the path of a local copy laid out as train/<class>/*.jpg and "
+            "test/<class>/*.jpg instead, e.g. --data ../shared/data/cifar10-jpeg."
+        ) from error
 
-    Args:
-        source: "tfds" for `tfds.load("cifar10")`, or the path of a folder
-            laid out as `{train,test}/<class>/*.{png,jpg}`.
-        split: "train" or "test".
+
+def tfds_features(name, data_dir=None):
+    """The class names and image shape of a tfds image-classification dataset."""
+    try:
+        info = tfds.builder(name, data_dir=data_dir).info
+    except Exception as error:
+        raise DataSourceError(
+            f"tensorflow-datasets has no dataset {name!r} here: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    image_key, label_key = info.supervised_keys or ("image", "label")
+    label, image = info.features[label_key], info.features[image_key]
+    if not hasattr(label, "names") or not hasattr(image, "shape"):
+        raise DataSourceError(
+            f"tfds dataset {name!r} is not an image-classification dataset "
+            f"(its supervised keys are {info.supervised_keys})."
+        )
+    return tuple(label.names), tuple(image.shape)
+
+
+def read_split(source, split, image_size=None, tfds_data_dir=None):
+    """The whole "train" or "test" split as (uint8 image, int label) pairs,
+    at the dataset's image shape, and its image paths.
 
     Returns:
-        `(dataset, paths)`; `paths` (in dataset order) is `None` for tfds.
+        `(dataset, paths, stored_shape)`; `paths` (in dataset order) is None
+        for tfds, `stored_shape` the shape files must have (for errors).
     """
-    if split not in SPLITS:
-        raise ValueError(f"`split` must be one of {SPLITS}. Received: {split!r}")
-    if str(source) == TFDS:
-        try:
-            dataset = tfds.load("cifar10", split=split, as_supervised=True)
-        except Exception as error:
-            raise DataSourceError(
-                'tfds.load("cifar10") failed (it needs internet the first time): '
-                f"{type(error).__name__}: {error}. Pass the path of a local copy "
-                "laid out as train/<class>/*.jpg and test/<class>/*.jpg instead, "
-                "e.g. --data ../shared/data/cifar10-jpeg."
-            ) from error
-        return dataset, None
+    name = tfds_name(source)
+    if name is not None:
+        dataset = load_tfds(name, split, tfds_data_dir)
+        if image_size is not None:
+            dataset = dataset.map(
+                lambda image, label: (resized(image, image_size), label)
+            )
+        return dataset, None, None
     paths, labels = list_images(source, split)
+    stored_shape = stored_shape_of(source, image_size)
     dataset = tf.data.Dataset.from_tensor_slices((paths, labels)).map(
-        lambda path, label: (decode_image(path), label),
+        lambda path, label: (decode_image(path, stored_shape, image_size), label),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    return dataset, paths
+    return dataset, paths, stored_shape
+
+
+def examples_in(dataset):
+    """The number of examples of a dataset (counted when tf.data does not know)."""
+    count = int(dataset.cardinality())
+    return count if count >= 0 else int(dataset.reduce(0, lambda n, _: n + 1))
+
+
+def take_split(source, split, holdout, image_size=None, tfds_data_dir=None):
+    """`read_split` for "train" (without the last `holdout` training
+    examples), "validation" (those) or "test"; returns (dataset, paths,
+    stored_shape)."""
+    if split not in SPLITS:
+        raise ValueError(f"`split` must be one of {SPLITS}. Received: split={split!r}")
+    stored = "test" if split == "test" else "train"
+    dataset, paths, stored_shape = read_split(source, stored, image_size, tfds_data_dir)
+    if split == "test":
+        return dataset, paths, stored_shape
+    kept = examples_in(dataset) - holdout
+    if kept < 1 or (split == "validation" and holdout < 1):
+        raise ValueError(
+            f"`holdout` must leave training images and give validation ones; "
+            f"the training split has {kept + holdout}. Received: holdout={holdout}"
+        )
+    if split == "train":
+        return dataset.take(kept), paths and paths[:kept], stored_shape
+    return dataset.skip(kept), paths and paths[kept:], stored_shape
+
+
+def folder_fingerprint(root, image_size):
+    """A hash of a folder dataset's training files (names, sizes, times)."""
+    digest = hashlib.sha256(json.dumps(image_size).encode())
+    for path in sorted(list_images(root, "train")[0]):
+        status = pathlib.Path(path).stat()
+        digest.update(f"{path}|{status.st_size}|{status.st_mtime_ns}".encode())
+    return digest.hexdigest()[:32]
+
+
+def channel_statistics(dataset):
+    """Per-channel mean and standard deviation of uint8 images in [0, 1] units."""
+    total = total_squares = None
+    count = 0
+    for images, _ in dataset.batch(1000):
+        pixels = images.numpy().reshape(-1, images.shape[-1]).astype("float64") / 255
+        sums, squares = pixels.sum(0), (pixels**2).sum(0)
+        total = sums if total is None else total + sums
+        total_squares = squares if total_squares is None else total_squares + squares
+        count += len(pixels)
+    mean = total / count
+    std = np.sqrt(np.maximum(total_squares / count - mean**2, 0.0))
+    return tuple(round(float(v), 6) for v in mean), tuple(
+        round(float(v), 6) for v in np.maximum(std, 1e-3)
+    )
+
+
+def training_statistics(source, image_size, tfds_data_dir):
+    """The training split's per-channel mean and std, from the cache
+    (`~/.cache/keras-hebb/statistics`) or computed once and cached."""
+    name = tfds_name(source)
+    if name is not None:
+        key = hashlib.sha256(f"{name}|{image_size}|{tfds_data_dir}".encode())
+        key = key.hexdigest()[:32]
+    else:
+        key = folder_fingerprint(source, image_size)
+    path = cache_folder("statistics") / f"{key}.json"
+    if path.exists():
+        cached = json.loads(path.read_text())
+        return tuple(cached["mean"]), tuple(cached["std"])
+    say(f"computing the per-channel mean and std of {source}'s training split")
+    dataset, _, _ = read_split(source, "train", image_size, tfds_data_dir)
+    mean, std = channel_statistics(dataset)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, {"source": str(source), "mean": mean, "std": std})
+    return mean, std
+
+
+@functools.lru_cache(maxsize=16)
+def cached_info(source, image_size, tfds_data_dir):
+    name = tfds_name(source)
+    if name is not None:
+        class_names, shape = tfds_features(name, tfds_data_dir)
+        label = f"{name} (tensorflow-datasets)"
+    else:
+        class_names = tuple(check_image_folder(source))
+        shape = stored_shape_of(source, None)
+        label = f"image folder {source}"
+    if image_size is not None:
+        shape = (*image_size, shape[-1])
+    if None in shape:
+        raise DataSourceError(
+            f"{source}'s images have no single size ({shape}); set "
+            "data.image_size=[height,width] to resize them."
+        )
+    info = DatasetInfo(label, class_names, shape, (), ())
+    if info.is_cifar10():
+        return dataclasses.replace(info, mean=CIFAR10_MEAN, std=CIFAR10_STD)
+    mean, std = training_statistics(source, image_size, tfds_data_dir)
+    return dataclasses.replace(info, mean=mean, std=std)
+
+
+def dataset_info(source=TFDS, image_size=None, tfds_data_dir=None):
+    """The `DatasetInfo` of a source: class names, image shape, statistics.
+
+    Args:
+        source: "tfds", "tfds:<name>" or a `{train,test}/<class>/` folder.
+        image_size: None (the images' own size, which must be one size), or
+            `(height, width)` to resize every image to.
+        tfds_data_dir: tensorflow-datasets' data dir (None: its default).
+
+    Returns:
+        A `DatasetInfo`. CIFAR-10 (ten CIFAR-10 classes, 32x32 RGB) is
+        standardised with its published statistics, any other dataset with
+        its training split's.
+
+    Example:
+
+    >>> info = dataset_info(folder)
+    >>> info.num_classes, info.image_shape
+    (10, (32, 32, 3))
+    """
+    return cached_info(str(source), check_image_size(image_size), tfds_data_dir)
 
 
 def to_unit_range(image, label):
@@ -216,16 +451,18 @@ def to_unit_range(image, label):
     return tf.cast(image, tf.float32) / 255.0, tf.cast(label, tf.int32)
 
 
-def augment(image, label, seed):
-    """Zero-pad 4 pixels, random 32x32 crop, random horizontal flip."""
+def augment(image, label, seed, augmentation):
+    """Zero-pad `PAD` pixels and crop back at random; flip left-right at
+    random too for "crop_flip"."""
     crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-    padded = tf.pad(image, ((4, 4), (4, 4), (0, 0)))
-    image = tf.image.stateless_random_crop(padded, IMAGE_SHAPE, seed=crop_seed)
-    image = tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
+    padded = tf.pad(image, ((PAD, PAD), (PAD, PAD), (0, 0)))
+    image = tf.image.stateless_random_crop(padded, tf.shape(image), seed=crop_seed)
+    if augmentation == "crop_flip":
+        image = tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
     return image, label
 
 
-def cifar10(
+def image_dataset(
     source=TFDS,
     split="train",
     batch_size=128,
@@ -234,15 +471,21 @@ def cifar10(
     limit=None,
     seed=2022,
     epochs=None,
+    holdout=0,
+    image_size=None,
+    augmentation="crop_flip",
+    tfds_data_dir=None,
 ):
-    """A batched CIFAR-10 `tf.data.Dataset` of ([0, 1] images, int32 labels).
+    """A batched `tf.data.Dataset` of ([0, 1] images, int32 labels).
 
     Args:
-        source: "tfds" or the path of a `{train,test}/<class>/` image folder.
-        split: "train" or "test".
+        source: "tfds" (CIFAR-10), "tfds:<name>" or the path of a
+            `{train,test}/<class>/` image folder.
+        split: "train", "validation" (the last `holdout` training images)
+            or "test".
         batch_size: positive int.
-        augment_images: crop-and-flip augmentation; defaults to True for
-            "train", False for "test".
+        augment_images: apply `augmentation`; defaults to True for "train",
+            False otherwise.
         shuffle: shuffle every epoch; defaults to True for "train".
         limit: if set, only the first `limit` examples of the split.
         seed: seed of shuffling and augmentation.
@@ -252,33 +495,51 @@ def cifar10(
             sees what an uninterrupted run saw; pass
             `steps_per_epoch=dataset.cardinality() // len(epochs)` to `fit`.
             With None, every iteration over the dataset draws a fresh epoch.
+        holdout: number of training images held out for validation (the
+            last ones of the fixed order); "train" leaves them out.
+        image_size: None, or `(height, width)` to resize every image to.
+        augmentation: one of `AUGMENTATIONS`.
+        tfds_data_dir: tensorflow-datasets' data dir (None: its default).
 
     Returns:
-        A dataset of `((batch, 32, 32, 3) float32, (batch,) int32)`.
+        A dataset of `((batch, height, width, channels) float32, (batch,)
+        int32)`, the shape of `dataset_info(source, image_size).image_shape`.
 
     Example:
 
     >>> first = 0  # the epoch to start at (a resumed run's)
-    >>> train = cifar10(folder, "train", 8, epochs=range(first, 2))
+    >>> train = image_dataset(folder, "train", 8, epochs=range(first, 2))
     >>> history = model.fit(train, epochs=2, initial_epoch=first,
     ...                     steps_per_epoch=int(train.cardinality()) // (2 - first))
     """
     check_positive_int("batch_size", batch_size)
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise ValueError(f"`limit` must be None or a positive int. Received: {limit!r}")
+    if augmentation not in AUGMENTATIONS:
+        raise ValueError(
+            f"`augmentation` must be one of {AUGMENTATIONS}. "
+            f"Received: augmentation={augmentation!r}"
+        )
+    image_size = check_image_size(image_size)
+    info = dataset_info(source, image_size, tfds_data_dir)
     training = split == "train"
     augment_images = training if augment_images is None else augment_images
+    augmentation = augmentation if augment_images else "none"
     shuffle = training if shuffle is None else shuffle
-    dataset, paths = read_split(source, split)
+    dataset, paths, stored_shape = take_split(
+        source, split, holdout, image_size, tfds_data_dir
+    )
     if limit is not None:
         dataset = dataset.take(limit)
     dataset = dataset.cache()
-    check_decoded(dataset, paths)
+    check_decoded(dataset, paths, stored_shape)
 
     def one_epoch(epoch):
-        return batched_epoch(dataset, epoch, seed, batch_size, shuffle, augment_images)
+        return batched_epoch(
+            dataset, epoch, seed, batch_size, shuffle, augmentation, info.num_classes
+        )
 
-    if not (shuffle or augment_images):
+    if not shuffle and augmentation == "none":
         return one_epoch(0).prefetch(tf.data.AUTOTUNE)
     if epochs is None:
         epoch_numbers = tf.data.Dataset.random(
@@ -287,7 +548,7 @@ def cifar10(
         return epoch_numbers.flat_map(one_epoch).prefetch(tf.data.AUTOTUNE)
     epochs = list(epochs)
     epoch_numbers = tf.data.Dataset.from_tensor_slices(tf.constant(epochs, tf.int64))
-    steps = -(-int(dataset.cardinality()) // batch_size)
+    steps = -(-examples_in(dataset) // batch_size)
     return (
         epoch_numbers.flat_map(one_epoch)
         .apply(tf.data.experimental.assert_cardinality(len(epochs) * steps))
@@ -305,22 +566,24 @@ def epoch_seeds(seed, epoch):
     return shuffle_seed[0], augment_seed[0]
 
 
-def batched_epoch(examples, epoch, seed, batch_size, shuffle, augment_images):
-    """One epoch of `examples` (uint8 images): shuffled and augmented as
-    `epoch_seeds(seed, epoch)` say, in [0, 1], batched, each batch checked
-    (`assert_valid_batch`)."""
+def batched_epoch(
+    examples, epoch, seed, batch_size, shuffle, augmentation, num_classes
+):
+    """One epoch of `examples` (uint8 images): shuffled and augmented (one of
+    `AUGMENTATIONS`) as `epoch_seeds(seed, epoch)` say, in [0, 1], batched,
+    each batch checked (`assert_valid_batch`)."""
     shuffle_seed, augment_seed = epoch_seeds(seed, epoch)
     if shuffle:
         examples = examples.shuffle(50_000, seed=shuffle_seed)
     examples = examples.map(to_unit_range, num_parallel_calls=tf.data.AUTOTUNE)
-    if augment_images:
+    if augmentation != "none":
         pairs = tf.data.Dataset.random(seed=augment_seed).batch(2)
         examples = tf.data.Dataset.zip((examples, pairs)).map(
-            lambda example, pair: augment(*example, pair),
+            lambda example, pair: augment(*example, pair, augmentation),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     return examples.batch(batch_size).map(
-        lambda images, labels: assert_valid_batch(images, labels, len(CIFAR10_CLASSES)),
+        lambda images, labels: assert_valid_batch(images, labels, num_classes),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
 

@@ -38,7 +38,7 @@ from keras_hebb._compat import op_determinism_enabled
 from keras_hebb.callbacks import StopOnNonFinite
 from keras_hebb.distribute import get_strategy, shard_by_examples, worker_index
 from keras_hebb.metrics import activation_histogram, activation_sparsity
-from keras_hebb.models.registry import get_builder
+from keras_hebb.models.registry import builder_parameters, get_builder
 from keras_hebb.probes import sparse_blocks
 from keras_hebb.progress import say
 from keras_hebb.robustness.attacks import PGD, attack_accuracy
@@ -47,6 +47,7 @@ from keras_hebb.robustness.noise import conv_input_snr, correct, noise_sweep_cor
 from keras_hebb.run import data as data_module
 from keras_hebb.run.checkpoint import EpochCheckpoint
 from keras_hebb.run.comparison import noise_key, pgd_key, summarise
+from keras_hebb.run.data_options import tfds_name
 from keras_hebb.run.files import remove, write_atomically, write_json
 from keras_hebb.run.provenance import provenance
 from keras_hebb.saving import load_model
@@ -112,13 +113,40 @@ def training_perturbation(mode, seed):
     return None
 
 
+def data_options(config):
+    """The `keras_hebb.run.data` arguments that say how to read the data."""
+    return {
+        "image_size": config.data.image_size,
+        "tfds_data_dir": config.data.tfds_data_dir,
+    }
+
+
+def dataset_of(config):
+    """The `DatasetInfo` of the run's data (classes, image shape, statistics)."""
+    return data_module.dataset_info(config.data.source, **data_options(config))
+
+
+def network_arguments(config, variant):
+    """The builder arguments of `variant`: the data's (input shape, number of
+    classes, input statistics) where the builder takes them and the
+    configuration does not set them, then the configuration's."""
+    builder = config.variants[variant].network
+    from_data = dataset_of(config).network_arguments()
+    accepted = builder_parameters(builder)
+    return {
+        **{key: value for key, value in from_data.items() if key in accepted},
+        **config.builder_arguments(variant),
+        "name": variant,
+    }
+
+
 def build_network(config, variant, seed, strategy=None):
     """The network of `variant`, initialised from `seed`, built and compiled
     in `strategy.scope()`, with its training mode's perturbation."""
     keras.utils.set_random_seed(seed)
     builder = get_builder(config.variants[variant].network)
     with (strategy or get_strategy()).scope():
-        model = builder(**{**config.builder_arguments(variant), "name": variant})
+        model = builder(**network_arguments(config, variant))
         model.training_perturbation = training_perturbation(
             config.variants[variant].training_mode, seed
         )
@@ -136,7 +164,7 @@ def check_networks_build(config):
     for variant in config.variants:
         try:
             get_builder(config.variants[variant].network)(
-                **{**config.builder_arguments(variant), "name": variant}
+                **network_arguments(config, variant)
             )
         except (TypeError, ValueError) as error:
             raise ValueError(f"variants.{variant}: {error}") from None
@@ -162,13 +190,28 @@ def training_setting(config, variant, seed):
             for key, value in config.to_dict()["training"].items()
             if key != "seeds"
         },
-        "data": {
-            key: value
-            for key, value in config.to_dict()["data"].items()
-            if key != "validation_limit"
-        },
+        "data": data_setting(config.data),
         "seed": seed,
     }
+
+
+def data_setting(data):
+    """What of `data` the trained weights depend on. The options that did not
+    exist before are recorded only when set, so that earlier run folders
+    still resume: the held-out validation images (not the test split's)
+    leave training, the others change what training sees."""
+    setting = {
+        "source": data.source,
+        "train_limit": data.train_limit,
+        "test_limit": data.test_limit,
+    }
+    if data.validation_source == "train":
+        setting["holdout"] = data.validation_limit
+    if data.image_size is not None:
+        setting["image_size"] = list(data.image_size)
+    if data.augment != "crop_flip":
+        setting["augment"] = data.augment
+    return setting
 
 
 def check_same_setting(folder, setting):
@@ -233,18 +276,7 @@ def train_network(config, variant, seed, folder, callbacks=(), strategy=None):
     )
     start = time.perf_counter()
     if first_epoch < training.epochs:
-        source, limits = config.data.source, config.data
-        train = data_module.cifar10(
-            source,
-            "train",
-            training.batch_size,
-            limit=limits.train_limit,
-            seed=seed,
-            epochs=range(first_epoch, training.epochs),
-        )
-        validation = data_module.cifar10(
-            source, "test", 100, limit=limits.validation_limit
-        )
+        train, validation = training_data(config, seed, first_epoch)
         model.fit(
             shard_by_examples(train),
             epochs=training.epochs,
@@ -277,6 +309,34 @@ def train_network(config, variant, seed, folder, callbacks=(), strategy=None):
         remove(checkpoint.folder)
     say(f"{variant} seed {seed}: trained in {seconds:.0f} s, saved {final_path}")
     return model, seconds
+
+
+def training_data(config, seed, first_epoch):
+    """The training batches of epochs `first_epoch`.. and the validation
+    batches: the held-out training images, or the first test images."""
+    data, options = config.data, data_options(config)
+    held_out = data.validation_source == "train"
+    holdout = data.validation_limit if held_out else 0
+    train = data_module.image_dataset(
+        data.source,
+        "train",
+        config.training.batch_size,
+        limit=data.train_limit,
+        seed=seed,
+        epochs=range(first_epoch, config.training.epochs),
+        holdout=holdout,
+        augmentation=data.augment,
+        **options,
+    )
+    validation = data_module.image_dataset(
+        data.source,
+        "validation" if held_out else "test",
+        100,
+        limit=None if held_out else data.validation_limit,
+        holdout=holdout,
+        **options,
+    )
+    return train, validation
 
 
 def read_history(path):
@@ -375,8 +435,9 @@ def evaluate_network(model, config, images, labels, seed):
 
 def describe_source(source):
     """How results name their data: the shared JPEG copy is not CIFAR-10 itself."""
-    if str(source) == data_module.TFDS:
-        return "CIFAR-10 (tensorflow-datasets)"
+    name = tfds_name(source)
+    if name is not None:
+        return f"{'CIFAR-10' if name == 'cifar10' else name} (tensorflow-datasets)"
     readme = pathlib.Path(source) / "README.md"
     if readme.is_file() and JPEG_COPY in readme.read_text():
         return f"{JPEG_COPY}, read from {source}"
@@ -413,7 +474,9 @@ def test_arrays(config, limit=None):
     `data.test_limit`, the images every evaluation uses)."""
     limit = config.data.test_limit if limit is None else limit
     return data_module.as_arrays(
-        data_module.cifar10(config.data.source, "test", 500, limit=limit)
+        data_module.image_dataset(
+            config.data.source, "test", 500, limit=limit, **data_options(config)
+        )
     )
 
 
