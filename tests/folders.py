@@ -32,3 +32,22 @@ def write_image_folder(root, train_per_class=4, test_per_class=2, seed=0):
                 pixels[..., 0] = class_level(label)
                 Image.fromarray(pixels).save(folder / f"{index:04d}.{suffix}")
     return root
+
+
+def write_class_folder(root, classes, shape, train_per_class=4, test_per_class=2):
+    """Writes {train,test}/<class>/*.png images of `shape` (h, w) or (h, w, c).
+
+    Every pixel of an image of class `label` is `class_level(label)` plus
+    noise in [0, 10), so labels can be checked from pixels.
+    """
+    rng = np.random.default_rng(1)
+    for split, count in (("train", train_per_class), ("test", test_per_class)):
+        for label, name in enumerate(classes):
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            for index in range(count):
+                noise = rng.integers(0, 10, size=shape, dtype=np.uint8)
+                Image.fromarray(noise + class_level(label)).save(
+                    folder / f"{index:04d}.png"
+                )
+    return root

@@ -41,7 +41,7 @@ import tensorflow_datasets as tfds
 from keras_hebb.models.blocks import CIFAR10_MEAN, CIFAR10_STD
 from keras_hebb.progress import say
 from keras_hebb.run.cache import cache_folder
-from keras_hebb.run.data_options import AUGMENTATIONS, TFDS, tfds_name
+from keras_hebb.run.data_options import AUGMENTATIONS, TFDS, TFDS_DEFAULT, tfds_name
 from keras_hebb.run.files import write_json
 from keras_hebb.validation import assert_valid_batch, check_positive_int
 
@@ -392,7 +392,11 @@ def training_statistics(source, image_size, tfds_data_dir):
         cached = json.loads(path.read_text())
         return tuple(cached["mean"]), tuple(cached["std"])
     say(f"computing the per-channel mean and std of {source}'s training split")
-    dataset, _, _ = read_split(source, "train", image_size, tfds_data_dir)
+    dataset, paths, stored_shape = read_split(
+        source, "train", image_size, tfds_data_dir
+    )
+    dataset = dataset.cache()
+    check_decoded(dataset, paths, stored_shape)
     mean, std = channel_statistics(dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, {"source": str(source), "mean": mean, "std": std})
@@ -405,6 +409,9 @@ def cached_info(source, image_size, tfds_data_dir):
     if name is not None:
         class_names, shape = tfds_features(name, tfds_data_dir)
         label = f"{name} (tensorflow-datasets)"
+        if name == TFDS_DEFAULT:
+            # tfds reads CIFAR-10's label names from the data once prepared.
+            class_names = CIFAR10_CLASSES
     else:
         class_names = tuple(check_image_folder(source))
         shape = stored_shape_of(source, None)
