@@ -12,7 +12,7 @@ from keras_hebb.layers import (
     FractionalThreshold,
     HaHCost,
 )
-from keras_hebb.metrics import activation_sparsity
+from keras_hebb.metrics import activation_histogram, activation_sparsity
 from keras_hebb.models import hah_vgg
 from keras_hebb.probes import (
     block_activations,
@@ -295,3 +295,9 @@ def test_a_conv_run_twice_is_named_in_the_error():
     model = keras.Model(inputs, shared(shared(inputs)), name="twice")
     with pytest.raises(ValueError, match="\\['shared'\\] run more than once"):
         conv_blocks(model, images_for(model))
+
+
+def test_histogram_of_an_unknown_block_names_the_blocks():
+    model = conv_relus()[0]
+    with pytest.raises(ValueError, match="no conv block 'c9'.*\\['c1', 'c2', 'c3'\\]"):
+        activation_histogram(model, images_for(model), "c9")
