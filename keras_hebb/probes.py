@@ -1,21 +1,47 @@
-"""Read-outs of a trained network's internal tensors by conv layer."""
+"""Read-outs of a network's internal tensors, conv block by conv block.
+
+A conv block is a conv (a `keras.layers.Conv2D`, or a `HaHCost`, which
+counts as the conv it wraps) with the layers its output flows through up to
+the next conv, Dense, pooling or Flatten layer. Blocks are found at any
+depth (functional or Sequential models used as layers, subclassed layers)
+and in data-flow order, not in `model.layers` order: `layer_calls` runs the
+model once, recording every call of its innermost layers with the tensors
+that go in and out, and a tensor that one call returns and another takes
+links the two. Layers that hold other layers are looked through; a raw op
+between two layers (`x + y` in a subclassed block's `call` instead of an
+`Add` layer) ends the data flow that the probes can follow.
+"""
+
+import collections
 
 import keras
+import numpy as np
+import tensorflow as tf
 
-from keras_hebb.layers.adaptive_threshold import AdaptiveThreshold
-from keras_hebb.layers.fractional_threshold import FractionalThreshold
+from keras_hebb._compat import nested_layers, replaced_calls
+from keras_hebb.layers import THRESHOLDS
 from keras_hebb.layers.hah_cost import HaHCost
 
-THRESHOLDS = (FractionalThreshold, AdaptiveThreshold)
+CONVS = (HaHCost, keras.layers.Conv2D)
+# The layers that end a conv block: its activation is read before them.
+BLOCK_ENDS = CONVS + (
+    keras.layers.Dense,
+    keras.layers.Flatten,
+    keras.layers.MaxPooling2D,
+    keras.layers.AveragePooling2D,
+    keras.layers.GlobalMaxPooling2D,
+    keras.layers.GlobalAveragePooling2D,
+)
 
+Call = collections.namedtuple("Call", "layer inputs outputs")
+Call.__doc__ = """One call of a layer: the layer, and its positional inputs'
+and its outputs' tensors, each flattened into a list."""
 
-def conv_layers(model):
-    """The model's top-level conv layers (a `HaHCost` counts as its conv), in order."""
-    return [
-        layer
-        for layer in model.layers
-        if isinstance(layer, (HaHCost, keras.layers.Conv2D))
-    ]
+ConvBlock = collections.namedtuple("ConvBlock", "name conv input activation sparse")
+ConvBlock.__doc__ = """A conv block in one forward pass: the conv's name
+(`conv_name`), the conv layer, its input tensor, the block's activation
+tensor (None if the block has no threshold or ReLU), and whether the block
+is sparse (it has a HaH cost or a threshold)."""
 
 
 def conv_name(layer):
@@ -23,47 +49,206 @@ def conv_name(layer):
     return layer.layer.name if isinstance(layer, HaHCost) else layer.name
 
 
-def blocks(model):
-    """Each top-level conv with the layers after it up to the next conv or
-    Dense: a list of (conv, [following layers])."""
-    layers = model.layers
-    result = []
-    for conv in conv_layers(model):
-        following = []
-        for layer in layers[layers.index(conv) + 1 :]:
-            if isinstance(layer, (HaHCost, keras.layers.Conv2D, keras.layers.Dense)):
-                break
-            following.append(layer)
-        result.append((conv, following))
-    return result
+def applies_relu(layer):
+    """Whether `layer` is a ReLU: a `ReLU` layer, `Activation("relu")`, or a
+    conv or Dense layer with `activation="relu"` (a `HaHCost` if its conv has)."""
+    if isinstance(layer, HaHCost):
+        layer = layer.layer
+    return (
+        isinstance(layer, keras.layers.ReLU)
+        or getattr(layer, "activation", None) is keras.activations.relu
+    )
 
 
-def block_outputs(model):
-    """Each conv block's activation: its threshold's output, or else its ReLU's.
+def recorded_layers(model):
+    """The layers whose calls `layer_calls` records: the innermost layers of
+    `model` at any depth, with each `HaHCost` as one layer (its conv is not
+    recorded on its own)."""
+    layers = nested_layers(model)
+    wrapped = {
+        id(inner)
+        for layer in layers
+        if isinstance(layer, HaHCost)
+        for inner in nested_layers(layer)
+    }
+    return [
+        layer
+        for layer in layers
+        if id(layer) not in wrapped
+        and (isinstance(layer, HaHCost) or not nested_layers(layer))
+    ]
 
-    Returns a dict conv name -> symbolic tensor, for the blocks that have a
-    ReLU after their conv.
+
+def tensors_in(structure):
+    """The tensors of a nested structure of call arguments, as a flat list."""
+    return [item for item in keras.tree.flatten(structure) if keras.ops.is_tensor(item)]
+
+
+def layer_calls(model, images):
+    """Runs `model(images, training=False)` and records its layers' calls.
+
+    Args:
+        model: a Keras model.
+        images: a batch of model inputs, `(batch, height, width, channels)`.
+
+    Returns:
+        A list of `Call`s of the layers of `recorded_layers(model)`, in the
+        order they ran.
     """
-    outputs = {}
-    for conv, following in blocks(model):
-        relus = [layer for layer in following if isinstance(layer, keras.layers.ReLU)]
-        thresholds = [layer for layer in following if isinstance(layer, THRESHOLDS)]
-        if relus:
-            outputs[conv_name(conv)] = (thresholds or relus)[0].output
-    return outputs
+    calls = []
+
+    def recording(layer, call):
+        def recorded_call(*args, **kwargs):
+            outputs = call(*args, **kwargs)
+            calls.append(Call(layer, tensors_in(args), tensors_in(outputs)))
+            return outputs
+
+        return recorded_call
+
+    with replaced_calls(recorded_layers(model), recording):
+        model(images, training=False)
+    return calls
+
+
+def takers_of(calls):
+    """dict id of a tensor -> indices in `calls` of the calls that take it."""
+    takers = collections.defaultdict(list)
+    for index, call in enumerate(calls):
+        for tensor in call.inputs:
+            takers[id(tensor)].append(index)
+    return takers
+
+
+def reached_calls(calls, takers, start):
+    """The calls that the outputs of `calls[start]` flow through before a
+    block end (a conv, Dense, pooling or Flatten layer), in running order;
+    `takers` is `takers_of(calls)`.
+
+    A tensor that a block end takes is the block's output: the calls that
+    also take it (a residual shortcut) belong to the next block.
+    """
+    reached, tensors = set(), list(calls[start].outputs)
+    while tensors:
+        indices = takers.get(id(tensors.pop()), [])
+        if any(isinstance(calls[i].layer, BLOCK_ENDS) for i in indices):
+            continue
+        for index in set(indices) - reached:
+            reached.add(index)
+            tensors.extend(calls[index].outputs)
+    return [calls[index] for index in sorted(reached)]
+
+
+def conv_block(conv_call, following):
+    """The `ConvBlock` of a conv's call and the calls its output flows through.
+
+    The activation is the last threshold's output, else the first ReLU's,
+    else the conv's own output if the conv applies a ReLU.
+    """
+    thresholds = [call for call in following if isinstance(call.layer, THRESHOLDS)]
+    relus = [call for call in following if applies_relu(call.layer)]
+    own = [conv_call] if applies_relu(conv_call.layer) else []
+    activations = thresholds[-1:] + relus[:1] + own
+    return ConvBlock(
+        name=conv_name(conv_call.layer),
+        conv=conv_call.layer,
+        input=conv_call.inputs[0],
+        activation=activations[0].outputs[0] if activations else None,
+        sparse=isinstance(conv_call.layer, HaHCost) or bool(thresholds),
+    )
+
+
+def conv_blocks(model, images):
+    """The conv blocks of one forward pass of `model` on `images`, in running order.
+
+    Runs the model (call it inside a `tf.function` to read the tensors
+    in a compiled pass). Raises `ValueError` if the model has no conv, or
+    if two conv calls share a name (a conv called twice, or two convs of the
+    same name in different nested models): blocks are keyed by name.
+
+    Returns:
+        A list of `ConvBlock`s.
+    """
+    calls = layer_calls(model, images)
+    takers = takers_of(calls)
+    blocks = [
+        conv_block(call, reached_calls(calls, takers, index))
+        for index, call in enumerate(calls)
+        if isinstance(call.layer, CONVS)
+    ]
+    if not blocks:
+        raise ValueError(
+            f"Model {model.name!r} has no conv layer (keras.layers.Conv2D or "
+            "keras_hebb.layers.HaHCost) at any depth."
+        )
+    names = [block.name for block in blocks]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"In model {model.name!r}, convs {repeated} run more than once or "
+            "share their names; the probes key conv blocks by name."
+        )
+    return blocks
+
+
+def block_activations(model, images):
+    """Each conv block's activation (see `conv_block`) in one forward pass.
+
+    Returns:
+        dict conv name -> activation tensor `(batch, height, width,
+        channels)`, in running order, for the blocks that have one.
+    """
+    return {
+        block.name: block.activation
+        for block in conv_blocks(model, images)
+        if block.activation is not None
+    }
+
+
+def conv_inputs(model, images):
+    """Each conv's input in one forward pass.
+
+    Returns:
+        dict conv name -> input tensor `(batch, height, width, channels)`,
+        in running order.
+    """
+    return {block.name: block.input for block in conv_blocks(model, images)}
 
 
 def sparse_blocks(model):
     """Names of the conv blocks that carry a HaH cost or a threshold, found by
-    layer type: the blocks the method makes sparse."""
-    return [
-        conv_name(conv)
-        for conv, following in blocks(model)
-        if isinstance(conv, HaHCost)
-        or any(isinstance(layer, THRESHOLDS) for layer in following)
+    layer type: the blocks the method makes sparse. Runs `model` once, eagerly,
+    on one image of zeros shaped like its input."""
+    if not getattr(model, "inputs", None):
+        raise ValueError(
+            f"Model {model.name!r} has no known input shape; sparse_blocks "
+            "needs a functional or Sequential model built from keras.Input."
+        )
+    spec = model.inputs[0]
+    images = keras.ops.zeros((1, *spec.shape[1:]), spec.dtype)
+    return [block.name for block in conv_blocks(model, images) if block.sparse]
+
+
+def batch_function(function, images):
+    """`function` compiled with `tf.function` once for batches of any size
+    shaped like `images` (`(n, height, width, channels)`) without retracing."""
+    spec = tf.TensorSpec((None, *images.shape[1:]), images.dtype)
+    return tf.function(function, input_signature=[spec])
+
+
+def read_tensors(model, tensors_of, images, batch_size):
+    """The tensors `tensors_of(model, batch)` (a dict name -> tensor, e.g.
+    `block_activations`) for all `images`, one compiled forward pass a batch.
+
+    Returns:
+        dict name -> NumPy array with one row per image, `(n, ...)`.
+    """
+    images = np.asarray(images)
+    read = batch_function(lambda batch: tensors_of(model, batch), images)
+    batches = [
+        read(images[start : start + batch_size])
+        for start in range(0, len(images), batch_size)
     ]
-
-
-def probe(model, tensors):
-    """A model from the same inputs to a dict of the given internal tensors."""
-    return keras.Model(model.inputs, tensors)
+    return {
+        name: np.concatenate([batch[name].numpy() for batch in batches])
+        for name in batches[0]
+    }

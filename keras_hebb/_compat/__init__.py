@@ -16,6 +16,9 @@ Keras 3.15 and TensorFlow 2.21 (this module):
   needs only shapes, which this worker's first replica's share has.
 - `nested_layers`: every layer of a model at any depth, which Keras lists
   with its private `_flatten_layers` (`model.layers` holds the top level).
+- `replaced_calls`: a layer's `call` replaced for a while by an instance
+  attribute, which Keras' `Layer.__call__` runs since it looks `self.call`
+  up at every call (`Operation.__call__`).
 - `loss_tracker`: the model's private `loss` metric, which a custom
   `train_step` updates as Keras' own does.
 - `multi_worker_logs`: Keras averages multi-worker logs over replicas along
@@ -30,6 +33,7 @@ library outside `CHECKED`; importing this module warns instead, so that a
 newer release still runs, with the likely reason named if it fails.
 """
 
+import contextlib
 import importlib.metadata
 import threading
 import warnings
@@ -122,6 +126,19 @@ class PerThreadList:
 def nested_layers(model, include_self=False):
     """Every layer of `model` at any depth (and the model, if `include_self`)."""
     return list(model._flatten_layers(include_self=include_self))
+
+
+@contextlib.contextmanager
+def replaced_calls(layers, replacement):
+    """Within the block, each of `layers` runs `replacement(layer, call)`
+    instead of its `call` (see the module's notes); restored on exit."""
+    try:
+        for layer in layers:
+            layer.call = replacement(layer, layer.call)
+        yield
+    finally:
+        for layer in layers:
+            vars(layer).pop("call", None)
 
 
 def give_each_thread_its_losses(model):

@@ -7,7 +7,12 @@ from keras_hebb.layers.hah_cost import HaHCost
 from keras_hebb.layers.implicit_norm_conv import ImplicitNormConv2D
 from keras_hebb.layers.reporting import ReportsStatistics
 
+# The layers that zero activations by a threshold, by type: the one list
+# the probes, the straight-through (BPDA) clone and the masking checks read.
+THRESHOLDS = (FractionalThreshold, AdaptiveThreshold)
+
 __all__ = [
+    "THRESHOLDS",
     "AdaptiveThreshold",
     "DivisiveNormalization",
     "FractionalThreshold",

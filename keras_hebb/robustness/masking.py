@@ -8,12 +8,14 @@ per check with the numbers behind it, and returns them.
 
 import numpy as np
 
+from keras_hebb._compat import nested_layers
+from keras_hebb.layers import THRESHOLDS, DivisiveNormalization
 from keras_hebb.progress import say
 from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, attack_accuracy
 from keras_hebb.robustness.spsa import SPSA
 
 PASS, FAIL, NOT_APPLICABLE = "pass", "FAIL", "n/a"
-MASKING_LAYERS = ("FractionalThreshold", "AdaptiveThreshold", "DivisiveNormalization")
+MASKING_LAYERS = THRESHOLDS + (DivisiveNormalization,)
 
 
 def beyond(difference, tolerance):
@@ -22,7 +24,8 @@ def beyond(difference, tolerance):
 
 
 def has_hard_choices(model):
-    return any(type(layer).__name__ in MASKING_LAYERS for layer in model.layers)
+    """Whether `model` has a threshold or divisive normalisation at any depth."""
+    return any(isinstance(layer, MASKING_LAYERS) for layer in nested_layers(model))
 
 
 def pgd(model, images, labels, eps, norm, steps=20, restarts=1):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from keras_hebb.probes import conv_layers, conv_name, probe
+from keras_hebb.probes import conv_inputs, read_tensors
 from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.validation import check_model_inputs
 
@@ -133,19 +133,18 @@ def noise_sweep(model, images, labels, stds, draws=3, seed=2022, kinds=NOISE_KIN
 def conv_input_snr(model, images, std, seed=2022, batch_size=500):
     """SNR in dB at each conv layer's input under Gaussian input noise.
 
-    For each conv layer l, `10 log10(mean over images of
-    ||clean_l||^2 / ||noisy_l - clean_l||^2)`, where `clean_l` and `noisy_l`
-    are that layer's inputs for the clean and the noisy image.
+    For each conv layer l at any depth (a `HaHCost` counts as its conv),
+    `10 log10(mean over images of ||clean_l||^2 / ||noisy_l - clean_l||^2)`,
+    where `clean_l` and `noisy_l` are that layer's inputs for the clean and
+    the noisy image. One compiled forward pass per batch of `batch_size`.
 
     Returns:
-        dict conv name -> SNR in dB, in network order.
+        dict conv name -> SNR in dB, in running order.
     """
     images, _ = check_model_inputs(model, images)
-    convs = conv_layers(model)
-    reader = probe(model, {conv_name(layer): layer.input for layer in convs})
     noisy = add_noise(images, std, "gaussian", np.random.default_rng(seed))
-    clean_maps = reader.predict(images, batch_size=batch_size, verbose=0)
-    noisy_maps = reader.predict(noisy, batch_size=batch_size, verbose=0)
+    clean_maps = read_tensors(model, conv_inputs, images, batch_size)
+    noisy_maps = read_tensors(model, conv_inputs, noisy, batch_size)
     snr = {}
     for name in clean_maps:
         clean = clean_maps[name].reshape(len(images), -1).astype("float64")
