@@ -157,11 +157,41 @@ def conv_block(conv_call, following):
     )
 
 
+def kernel_area(conv):
+    """The number of positions of a conv's kernel (of a `HaHCost`'s conv)."""
+    conv = conv.layer if isinstance(conv, HaHCost) else conv
+    return int(np.prod(conv.kernel_size))
+
+
+def merged(blocks):
+    """`blocks` with one block per activation: a conv whose output is summed
+    into another conv's block (a ResNet's projection shortcut) is not a block
+    of its own. Of the blocks that share an activation, the one kept is the
+    HaH conv's, else the conv with the largest kernel, else the first run."""
+    by_activation = collections.defaultdict(list)
+    for block in blocks:
+        if block.activation is not None:
+            by_activation[id(block.activation)].append(block)
+    dropped = set()
+    for group in by_activation.values():
+        kept = max(
+            group,
+            key=lambda b: (
+                isinstance(b.conv, HaHCost),
+                kernel_area(b.conv),
+                -blocks.index(b),
+            ),
+        )
+        dropped.update(id(block) for block in group if block is not kept)
+    return [block for block in blocks if id(block) not in dropped]
+
+
 def conv_blocks(model, images):
     """The conv blocks of one forward pass of `model` on `images`, in running order.
 
     Runs the model (call it inside a `tf.function` to read the tensors
-    in a compiled pass). Raises `ValueError` if the model has no conv, or
+    in a compiled pass). A projection shortcut summed into another conv's
+    block is part of that block (see `merged`). Raises `ValueError` if the model has no conv, or
     if two conv calls share a name (a conv called twice, or two convs of the
     same name in different nested models): blocks are keyed by name.
 
@@ -170,11 +200,13 @@ def conv_blocks(model, images):
     """
     calls = layer_calls(model, images)
     takers = takers_of(calls)
-    blocks = [
-        conv_block(call, reached_calls(calls, takers, index))
-        for index, call in enumerate(calls)
-        if isinstance(call.layer, CONVS)
-    ]
+    blocks = merged(
+        [
+            conv_block(call, reached_calls(calls, takers, index))
+            for index, call in enumerate(calls)
+            if isinstance(call.layer, CONVS)
+        ]
+    )
     if not blocks:
         raise ValueError(
             f"Model {model.name!r} has no conv layer (keras.layers.Conv2D or "

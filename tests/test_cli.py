@@ -1,6 +1,9 @@
+import json
 import pathlib
 import subprocess
 import sys
+
+from keras_hebb.saving import load_model
 
 COMMAND = pathlib.Path(sys.executable).parent / "keras-hebb"
 
@@ -134,3 +137,36 @@ def test_corrupted_model_file_is_named(tmp_path):
     assert result.returncode == 1
     assert f"{garbage} is not a .keras model file" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_a_grayscale_three_class_folder_trains_and_evaluates_end_to_end(tmp_path):
+    from folders import write_class_folder
+
+    classes = ("circle", "square", "triangle")
+    data = write_class_folder(tmp_path / "shapes", classes, (28, 28), 8, 4)
+    output = tmp_path / "out"
+    result = run(
+        "run",
+        "--preset",
+        "smoke",
+        "--config",
+        str(pathlib.Path(__file__).parents[1] / "experiments/configs/lenet.yaml"),
+        "--data",
+        str(data),
+        "--output",
+        str(output),
+        "network_args.width=0.125",
+        "data.validation_limit=6",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads((output / "results.json").read_text())
+    assert record["data_source"] == f"image folder {data}"
+    for variant in ("baseline", "hah"):
+        figures = record["variants"][variant]["2022"]
+        assert 0 <= figures["clean_accuracy"] <= 1
+        assert sorted(figures["sparsity"]) == ["conv1", "conv2"]
+    assert record["sparse_blocks"] == ["conv1", "conv2"]
+    setting = json.loads((output / "hah/seed_2022/variant.json").read_text())
+    assert setting["data"]["holdout"] == 6 and setting["network"] == "hah_lenet"
+    model = load_model(output / "hah/seed_2022/model.keras")
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 3)

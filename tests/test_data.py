@@ -102,7 +102,10 @@ def test_class_folder_without_images_is_named(small_folder):
 @pytest.mark.parametrize(
     "pixels, message",
     [
-        (np.zeros((28, 32, 3), np.uint8), r"has shape \(28, 32, 3\); the dataset.s images are \(32, 32, 3\)"),
+        (
+            np.zeros((28, 32, 3), np.uint8),
+            r"has shape \(28, 32, 3\); the dataset.s images are \(32, 32, 3\)",
+        ),
         (np.zeros((32, 32), np.uint8), r"has shape \(32, 32, 1\)"),
         (None, "cannot be decoded"),
     ],

@@ -160,10 +160,10 @@ def residual():
     def direct(x):
         values = keras.Model(inputs, [stem, joined, thresholded])(x)
         activations = dict(zip(("stem", "main", "second"), values))
-        activations["short"] = activations["main"]
-        return activations, {"main": values[0], "short": values[0]}
+        return activations, {"main": values[0]}
 
-    return model, direct, ["stem", "main", "short", "second"], ["second"]
+    # The 1x1 projection is part of the main conv's block, not a block.
+    return model, direct, ["stem", "main", "second"], ["second"]
 
 
 MODELS = [vgg, nested, subclassed, conv_relus, residual]
