@@ -4,7 +4,8 @@ MNIST and Fashion-MNIST come as four gzipped IDX files
 (`train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`,
 `t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`). This writes them
 as `<output>/{train,test}/<class>/<index>.png` (28x28 grayscale PNGs,
-lossless), the layout `keras-hebb --data` reads. Class folders are named
+lossless), the layout `keras-hebb --data` reads, and a README.md whose
+heading names the dataset in results. Class folders are named
 `<label>_<name>` so that their sorted order is the label order. Example, with
 the Debian package `dataset-fashion-mnist` unpacked:
 
@@ -23,7 +24,8 @@ FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-# The label names published with each dataset.
+# The label names published with each dataset, and how results name it.
+TITLES = {"digits": "MNIST", "fashion": "Fashion-MNIST"}
 CLASS_NAMES = {
     "digits": [str(i) for i in range(10)],
     "fashion": [
@@ -86,6 +88,16 @@ def main(argv=None):
             raise ValueError(f"{split}: {len(images)} images but {len(labels)} labels")
         write_split(images, labels, output / split, CLASS_NAMES[args.class_names])
         print(f"{split}: {len(images)} images written to {output / split}")
+    write_readme(output, TITLES[args.class_names], source)
+
+
+def write_readme(output, title, source):
+    """A README.md whose first heading names the dataset in results."""
+    (output / "README.md").write_text(
+        f"# {title}\n\nWritten by keras-hebb's experiments/idx_to_folder.py from the "
+        f"IDX files in {source}: 28x28 grayscale PNGs, lossless, in "
+        "{train,test}/<label>_<name>/ class folders.\n"
+    )
 
 
 if __name__ == "__main__":

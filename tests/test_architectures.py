@@ -166,3 +166,19 @@ def test_hah_block_in_a_users_model_trains_and_is_probed(rng):
     )
     assert "hah_mine_score" in history.history
     assert sparse_blocks(model) == ["conv_mine"]
+
+
+def test_hah_model_reports_the_statistics_of_nested_hah_layers(rng):
+    block_in = keras.Input((12, 12, 2))
+    block_out = models.hah_block(block_in, 8, alpha=0.001, suffix="_inner", keep=0.5)
+    block = keras.Model(block_in, block_out, name="block")
+    inputs = keras.Input((12, 12, 2))
+    x = keras.layers.GlobalAveragePooling2D()(block(inputs))
+    model = compiled(models.HaHModel(inputs, keras.layers.Dense(2)(x)))
+    history = model.fit(
+        rng.uniform(size=(4, 12, 12, 2)), rng.integers(0, 2, 4), verbose=0
+    )
+    assert history.history["threshold_inner_nonzero"][0] == pytest.approx(0.5, abs=0.1)
+    assert history.history["hah_inner_score"][0] > 0
+    assert history.history["hah_loss"][0] < 0
+    assert sparse_blocks(model) == ["conv_inner"]

@@ -187,3 +187,39 @@ def test_tfds_cifar10_keeps_its_published_statistics(tmp_path):
 def test_unknown_tfds_dataset_is_named():
     with pytest.raises(data.DataSourceError, match="no dataset 'no_such_set'"):
         data.dataset_info("tfds:no_such_set")
+
+
+def write_idx(path, array):
+    """`array` (uint8) as a gzipped IDX file."""
+    import gzip
+
+    magic = {1: 2049, 3: 2051}[array.ndim].to_bytes(4, "big")
+    dims = b"".join(n.to_bytes(4, "big") for n in array.shape)
+    path.write_bytes(gzip.compress(magic + dims + array.astype(np.uint8).tobytes()))
+
+
+def test_idx_files_become_a_named_class_folder(tmp_path):
+    import importlib.util
+    import pathlib
+
+    script = pathlib.Path(__file__).parents[1] / "experiments" / "idx_to_folder.py"
+    spec = importlib.util.spec_from_file_location("idx_to_folder", script)
+    idx_to_folder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(idx_to_folder)
+    rng = np.random.default_rng(0)
+    images = {}
+    for prefix, count in (("train", 20), ("t10k", 10)):
+        images[prefix] = rng.integers(0, 256, size=(count, 28, 28)).astype(np.uint8)
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", images[prefix])
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(count) % 10)
+    idx_to_folder.main(
+        [str(tmp_path), "--output", str(tmp_path / "out"), "--class-names", "fashion"]
+    )
+    info = data.dataset_info(tmp_path / "out")
+    assert info.name == f"Fashion-MNIST, read from {tmp_path / 'out'}"
+    assert info.class_names[0] == "0_t-shirt_top" and info.image_shape == (28, 28, 1)
+    written = np.asarray(Image.open(tmp_path / "out/train/3_dress/00013.png"))
+    np.testing.assert_array_equal(written, images["train"][13])
+    assert len(list((tmp_path / "out/test").glob("*/*.png"))) == 10
+    with pytest.raises(ValueError, match="not an IDX file of 3 dimension"):
+        idx_to_folder.read_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", 3)

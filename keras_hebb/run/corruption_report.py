@@ -24,11 +24,12 @@ from keras_hebb.robustness.common_corruptions import (
     relative_corruption_errors,
 )
 from keras_hebb.robustness.noise import correct
+from keras_hebb.run import data as data_module
 from keras_hebb.run import statistics
 from keras_hebb.run.comparison import compare_scores
 from keras_hebb.run.corruption_data import corrupted_test_set
 from keras_hebb.run.data import CIFAR10_SHAPE
-from keras_hebb.run.experiment import describe_source, test_arrays
+from keras_hebb.run.experiment import test_arrays
 from keras_hebb.run.files import write_json, write_text
 from keras_hebb.run.provenance import provenance
 from keras_hebb.run.robust_accuracy import models_record, report_networks
@@ -164,7 +165,10 @@ def run_corruptions(config, output, model_files=None):
         )
     start, origin = time.perf_counter(), provenance()
     corrupted = corrupted_test_set(
-        config.corruptions, images, labels, describe_source(config.data.source)
+        config.corruptions,
+        images,
+        labels,
+        data_module.describe_source(config.data.source),
     )
     by_seed = {}
     for seed, seed_files in files.items():

@@ -67,6 +67,8 @@ class DataSourceError(RuntimeError):
     """Raised when a dataset cannot be read from the requested source."""
 
 
+JPEG_COPY = "CIFAR-10 (JPEG q75 copy)"
+
 FOLDER_LAYOUT = (
     "An image folder must hold train/<class>/*.{png,jpg} and "
     "test/<class>/*.{png,jpg} with the same class folders in both; for example "
@@ -105,6 +107,22 @@ class DatasetInfo:
             tuple(self.class_names) == CIFAR10_CLASSES
             and self.image_shape == CIFAR10_SHAPE
         )
+
+
+def describe_source(source):
+    """How results name their data: a tfds dataset by its name; a folder as
+    its README.md's first heading says (the shared JPEG copy as "CIFAR-10
+    (JPEG q75 copy)": it is not CIFAR-10 itself), else by its path."""
+    name = tfds_name(source)
+    if name is not None:
+        return f"{'CIFAR-10' if name == TFDS_DEFAULT else name} (tensorflow-datasets)"
+    readme = pathlib.Path(source) / "README.md"
+    text = readme.read_text() if readme.is_file() else ""
+    if JPEG_COPY in text:
+        return f"{JPEG_COPY}, read from {source}"
+    if text.startswith("# "):
+        return f"{text.splitlines()[0][2:].strip()}, read from {source}"
+    return f"image folder {source}"
 
 
 def check_image_size(image_size):
@@ -408,14 +426,12 @@ def cached_info(source, image_size, tfds_data_dir):
     name = tfds_name(source)
     if name is not None:
         class_names, shape = tfds_features(name, tfds_data_dir)
-        label = f"{name} (tensorflow-datasets)"
         if name == TFDS_DEFAULT:
             # tfds reads CIFAR-10's label names from the data once prepared.
             class_names = CIFAR10_CLASSES
     else:
         class_names = tuple(check_image_folder(source))
         shape = stored_shape_of(source, None)
-        label = f"image folder {source}"
     if image_size is not None:
         shape = (*image_size, shape[-1])
     if None in shape:
@@ -423,7 +439,7 @@ def cached_info(source, image_size, tfds_data_dir):
             f"{source}'s images have no single size ({shape}); set "
             "data.image_size=[height,width] to resize them."
         )
-    info = DatasetInfo(label, class_names, shape, (), ())
+    info = DatasetInfo(describe_source(source), class_names, shape, (), ())
     if info.is_cifar10():
         return dataclasses.replace(info, mean=CIFAR10_MEAN, std=CIFAR10_STD)
     mean, std = training_statistics(source, image_size, tfds_data_dir)

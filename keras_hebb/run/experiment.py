@@ -47,13 +47,11 @@ from keras_hebb.robustness.noise import conv_input_snr, correct, noise_sweep_cor
 from keras_hebb.run import data as data_module
 from keras_hebb.run.checkpoint import EpochCheckpoint
 from keras_hebb.run.comparison import noise_key, pgd_key, summarise
-from keras_hebb.run.data_options import tfds_name
 from keras_hebb.run.files import remove, write_atomically, write_json
 from keras_hebb.run.provenance import provenance
 from keras_hebb.saving import load_model
 
 HISTOGRAM_CONV = "conv2"
-JPEG_COPY = "CIFAR-10 (JPEG q75 copy)"
 
 
 class ConfigMismatchError(RuntimeError):
@@ -433,17 +431,6 @@ def evaluate_network(model, config, images, labels, seed):
     return results, per_image
 
 
-def describe_source(source):
-    """How results name their data: the shared JPEG copy is not CIFAR-10 itself."""
-    name = tfds_name(source)
-    if name is not None:
-        return f"{'CIFAR-10' if name == 'cifar10' else name} (tensorflow-datasets)"
-    readme = pathlib.Path(source) / "README.md"
-    if readme.is_file() and JPEG_COPY in readme.read_text():
-        return f"{JPEG_COPY}, read from {source}"
-    return f"image folder {source}"
-
-
 def without_timings(record):
     """`record` without its timing fields (keys ending in "seconds"): what two
     runs with the same seed and op determinism on have identical."""
@@ -568,7 +555,7 @@ def results_record(config, origin, test_images, reference, figures, per_image, *
         "provenance": origin,
         "deterministic": op_determinism_enabled(),
         **extra,
-        "data_source": describe_source(config.data.source),
+        "data_source": data_module.describe_source(config.data.source),
         "test_images": int(test_images),
         "variants": {
             name: {str(seed): seed_figures for seed, seed_figures in by_seed.items()}

@@ -18,9 +18,10 @@ import numpy as np
 
 from keras_hebb.progress import say
 from keras_hebb.robustness.evaluation import robustness_evaluation
+from keras_hebb.run import data as data_module
 from keras_hebb.run import statistics
 from keras_hebb.run.comparison import compare_scores
-from keras_hebb.run.experiment import describe_source, seed_folder, test_arrays
+from keras_hebb.run.experiment import seed_folder, test_arrays
 from keras_hebb.run.files import write_json, write_text
 from keras_hebb.run.provenance import provenance
 from keras_hebb.saving import load_model
@@ -160,7 +161,7 @@ def run_robustness(config, output, model_files=None):
     record = {
         "config": config.to_dict(),
         "provenance": origin,
-        "data_source": describe_source(config.data.source),
+        "data_source": data_module.describe_source(config.data.source),
         "models": models_record(files),
         "reference": reference,
         "attacks": config.to_dict()["robustness"]["attacks"],
