@@ -6,7 +6,10 @@ on first use.
 
 import warnings
 
+from keras_hebb._extras import require_extra
 from keras_hebb._lazy import lazy_exports
+
+require_extra("robustness", "keras_hebb.robustness")
 
 # The adversarial-robustness-toolbox warns at import that PyTorch is absent;
 # only its TensorFlow side is used. (This package runs before its modules.)
