@@ -22,9 +22,9 @@ class MissingExtraError(ImportError):
 
 
 def extra_requirements(extra):
-    """The requirements of `extra` (through extras it includes), from the
-    installed metadata; None when keras-hebb runs from a source tree
-    without being installed."""
+    """The requirements of `extra` (through extras it includes, each once),
+    from the installed metadata; None when keras-hebb runs from a source
+    tree without being installed."""
     try:
         declared = importlib.metadata.requires(DISTRIBUTION) or []
     except importlib.metadata.PackageNotFoundError:
@@ -40,7 +40,10 @@ def extra_requirements(extra):
                 requirements += extra_requirements(included)
         else:
             requirements.append(requirement)
-    return requirements
+    unique = {}
+    for requirement in requirements:
+        unique.setdefault(canonicalize_name(requirement.name), requirement)
+    return list(unique.values())
 
 
 def is_installed(requirement):

@@ -105,7 +105,9 @@ def introduction(record):
     config = record["config"]
     counts = image_counts(record)
     training = config["training"]
-    network = ", ".join(f"{k}={v}" for k, v in config["network_args"].items())
+    network = ", ".join(
+        f"{k}={v}" for k, v in config["network_args"].items() if v is not None
+    )
     source = (
         f"saved models {', '.join(record['models'].values())}"
         if "models" in record
