@@ -62,7 +62,9 @@ def test_every_registered_network_is_tested():
 
 
 @pytest.mark.parametrize("name", sorted(NETWORKS))
-def test_builds_trains_a_step_saves_and_reloads(name, rng, tmp_path):
+def test_builds_trains_a_step_saves_reloads_and_its_hah_blocks_are_found(
+    name, rng, tmp_path
+):
     model = compiled(tiny(name, num_classes=3))
     shape = model.input_shape[1:]
     assert model.output_shape == (None, 3)
@@ -82,13 +84,8 @@ def test_builds_trains_a_step_saves_and_reloads(name, rng, tmp_path):
     )
     if name.startswith("hah"):
         assert any(key.endswith("_score") for key in history.history)
-
-
-@pytest.mark.parametrize("name", sorted(NETWORKS))
-def test_probes_find_the_hah_blocks(name):
     _, hah_convs = TINY[family(name)]
-    expected = hah_convs if name.startswith("hah") else []
-    assert sparse_blocks(tiny(name)) == expected
+    assert sparse_blocks(reloaded) == (hah_convs if name.startswith("hah") else [])
 
 
 def test_resnet18_is_the_standard_cifar_resnet18():
