@@ -189,7 +189,7 @@ def test_results_md_has_a_column_per_variant_with_spreads(smoke_run):
     )
     assert row in text
     assert "### HaH against baseline" in text
-    assert "PGD-3 L_inf 2/255" in text and "PGD-3 L2 0.5" in text
+    assert "PGD-3 L_inf 2/255" in text and "PGD-3 L2 0.25" in text
     assert all(f"![{key}]({name})" in text for key, name in PLOTS.items())
 
 
