@@ -22,6 +22,19 @@ PAPER_ALPHAS = (0.0045, 0.0025, 0.0013, 0.001, 0.0008, 0.0005)
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2471, 0.2435, 0.2616)
 THRESHOLD_KINDS = ("fractional", "adaptive", "none")
+# The `hah_block` arguments every HaH builder takes under the same name (the
+# builders also take `gradient`, as `hah_gradient`).
+HAH_BLOCK_OPTIONS = (
+    "ratio",
+    "demote",
+    "sigma",
+    "keep",
+    "field",
+    "implicit_norm",
+    "divisive_norm",
+    "threshold",
+    "threshold_scale",
+)
 
 
 def torch_default_initializer():
@@ -178,6 +191,14 @@ def conv_bn(x, filters, suffix, kernel_size=3, strides=1, implicit_norm=False):
     """conv -> BatchNorm; layers `conv<suffix>`, `bn<suffix>`."""
     x = conv(filters, kernel_size, f"conv{suffix}", strides, implicit_norm)(x)
     return batch_norm(f"bn{suffix}")(x)
+
+
+def hah_block_options(arguments):
+    """The `hah_block` keyword arguments among a HaH builder's `arguments`
+    (its `locals()` on entry): `HAH_BLOCK_OPTIONS`, and `hah_gradient` as
+    `gradient`."""
+    options = {name: arguments[name] for name in HAH_BLOCK_OPTIONS}
+    return {**options, "gradient": arguments["hah_gradient"]}
 
 
 def hah_block(

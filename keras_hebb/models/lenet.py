@@ -17,6 +17,7 @@ from keras_hebb.models.blocks import (
     conv_relu_bn,
     dense,
     hah_block,
+    hah_block_options,
     hah_layer_alphas,
     scaled,
     standardized_input,
@@ -119,28 +120,13 @@ def hah_lenet(
     >>> keras_hebb.models.hah_lenet(width=0.25, num_classes=3).output_shape
     (None, 3)
     """
+    options = hah_block_options(locals())
     alpha_of = hah_layer_alphas(hah_layers, alphas, len(LENET_CONVS))
     check_threshold_kind(threshold)
 
     def block(x, index, channels):
         if index not in alpha_of:
             return conv_relu_bn(x, channels, index, 5, implicit_norm)
-        return hah_block(
-            x,
-            channels,
-            alpha_of[index],
-            index,
-            kernel_size=5,
-            ratio=ratio,
-            demote=demote,
-            sigma=sigma,
-            keep=keep,
-            field=field,
-            gradient=hah_gradient,
-            implicit_norm=implicit_norm,
-            divisive_norm=divisive_norm,
-            threshold=threshold,
-            threshold_scale=threshold_scale,
-        )
+        return hah_block(x, channels, alpha_of[index], index, kernel_size=5, **options)
 
     return lenet(width, input_shape, num_classes, input_mean, input_std, block, name)

@@ -12,6 +12,7 @@ from keras_hebb.models.blocks import (
     conv_indices,
     conv_relu_bn,
     hah_block,
+    hah_block_options,
     hah_layer_alphas,
     scaled,
     standardized_input,
@@ -192,28 +193,14 @@ def hah_vgg(
     >>> model.output_shape
     (None, 10)
     """
+    options = hah_block_options(locals())
     alpha_of = hah_layer_alphas(hah_layers, alphas, num_convs_of(depth))
     check_threshold_kind(threshold)
 
     def block(x, index, channels):
         if index not in alpha_of:
             return conv_relu_bn(x, channels, index, implicit_norm=implicit_norm)
-        return hah_block(
-            x,
-            channels,
-            alpha_of[index],
-            index,
-            ratio=ratio,
-            demote=demote,
-            sigma=sigma,
-            keep=keep,
-            field=field,
-            gradient=hah_gradient,
-            implicit_norm=implicit_norm,
-            divisive_norm=divisive_norm,
-            threshold=threshold,
-            threshold_scale=threshold_scale,
-        )
+        return hah_block(x, channels, alpha_of[index], index, **options)
 
     return vgg(
         depth, width, input_shape, num_classes, input_mean, input_std, block, name
