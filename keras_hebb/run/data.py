@@ -247,15 +247,20 @@ def describe_bad_image(path, stored_shape):
     )
 
 
-def stored_shape_of(root, image_size):
-    """The shape every stored image of a folder must have: the first training
-    image's, with any height and width when images are resized."""
-    paths, _ = list_images(root, "train")
+def first_image_shape(root):
+    """The shape of a folder dataset's first training image: the shape of
+    its images."""
+    first = list_images(root, "train")[0][0]
     try:
-        shape = tuple(read_pixels(paths[0]).shape)
+        return tuple(read_pixels(first).shape)
     except tf.errors.OpError as error:
-        raise DataSourceError(describe_bad_image(paths[0], (None,) * 3)) from error
-    return shape if image_size is None else (None, None, shape[-1])
+        raise DataSourceError(describe_bad_image(first, (None,) * 3)) from error
+
+
+def stored_image_shape(image_shape, image_size):
+    """The shape every stored image must have, for a dataset of `image_shape`:
+    that shape, with any height and width when images are resized."""
+    return image_shape if image_size is None else (None, None, image_shape[-1])
 
 
 def check_decoded(dataset, paths=None, stored_shape=None, chunk=1000):
@@ -318,13 +323,17 @@ def tfds_features(name, data_dir=None):
     return tuple(label.names), tuple(image.shape)
 
 
-def read_split(source, split, image_size=None, tfds_data_dir=None):
+def read_split(source, split, shape, image_size=None, tfds_data_dir=None):
     """The whole "train" or "test" split as (uint8 image, int label) pairs,
     at the dataset's image shape, and its image paths.
 
+    Args:
+        shape: the shape every stored image of a folder must have
+            (`stored_image_shape`; unused for tfds).
+
     Returns:
-        `(dataset, paths, stored_shape)`; `paths` (in dataset order) is None
-        for tfds, `stored_shape` the shape files must have (for errors).
+        `(dataset, paths, shape)`; `paths` (in dataset order) and `shape`
+        are None for tfds.
     """
     name = tfds_name(source)
     if name is not None:
@@ -335,12 +344,11 @@ def read_split(source, split, image_size=None, tfds_data_dir=None):
             )
         return dataset, None, None
     paths, labels = list_images(source, split)
-    stored_shape = stored_shape_of(source, image_size)
     dataset = tf.data.Dataset.from_tensor_slices((paths, labels)).map(
-        lambda path, label: (decode_image(path, stored_shape, image_size), label),
+        lambda path, label: (decode_image(path, shape, image_size), label),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    return dataset, paths, stored_shape
+    return dataset, paths, shape
 
 
 def examples_in(dataset):
@@ -349,16 +357,16 @@ def examples_in(dataset):
     return count if count >= 0 else int(dataset.reduce(0, lambda n, _: n + 1))
 
 
-def take_split(source, split, holdout, image_size=None, tfds_data_dir=None):
+def take_split(source, split, holdout, shape, image_size=None, tfds_data_dir=None):
     """`read_split` for "train" (without the last `holdout` training
     examples), "validation" (those) or "test"; returns (dataset, paths,
-    stored_shape)."""
+    shape)."""
     if split not in SPLITS:
         raise ValueError(f"`split` must be one of {SPLITS}. Received: split={split!r}")
     stored = "test" if split == "test" else "train"
-    dataset, paths, stored_shape = read_split(source, stored, image_size, tfds_data_dir)
+    dataset, paths, shape = read_split(source, stored, shape, image_size, tfds_data_dir)
     if split == "test":
-        return dataset, paths, stored_shape
+        return dataset, paths, shape
     kept = examples_in(dataset) - holdout
     if kept < 1 or (split == "validation" and holdout < 1):
         raise ValueError(
@@ -366,8 +374,8 @@ def take_split(source, split, holdout, image_size=None, tfds_data_dir=None):
             f"the training split has {kept + holdout}. Received: holdout={holdout}"
         )
     if split == "train":
-        return dataset.take(kept), paths and paths[:kept], stored_shape
-    return dataset.skip(kept), paths and paths[kept:], stored_shape
+        return dataset.take(kept), paths and paths[:kept], shape
+    return dataset.skip(kept), paths and paths[kept:], shape
 
 
 def folder_fingerprint(root, image_size):
@@ -396,9 +404,10 @@ def channel_statistics(dataset):
     )
 
 
-def training_statistics(source, image_size, tfds_data_dir):
+def training_statistics(source, shape, image_size, tfds_data_dir):
     """The training split's per-channel mean and std, from the cache
-    (`~/.cache/keras-hebb/statistics`) or computed once and cached."""
+    (`~/.cache/keras-hebb/statistics`) or computed once and cached; `shape`
+    is what `read_split` takes."""
     name = tfds_name(source)
     if name is not None:
         key = hashlib.sha256(f"{name}|{image_size}|{tfds_data_dir}".encode())
@@ -410,11 +419,11 @@ def training_statistics(source, image_size, tfds_data_dir):
         cached = json.loads(path.read_text())
         return tuple(cached["mean"]), tuple(cached["std"])
     say(f"computing the per-channel mean and std of {source}'s training split")
-    dataset, paths, stored_shape = read_split(
-        source, "train", image_size, tfds_data_dir
+    dataset, paths, shape = read_split(
+        source, "train", shape, image_size, tfds_data_dir
     )
     dataset = dataset.cache()
-    check_decoded(dataset, paths, stored_shape)
+    check_decoded(dataset, paths, shape)
     mean, std = channel_statistics(dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, {"source": str(source), "mean": mean, "std": std})
@@ -431,7 +440,8 @@ def cached_info(source, image_size, tfds_data_dir):
             class_names = CIFAR10_CLASSES
     else:
         class_names = tuple(check_image_folder(source))
-        shape = stored_shape_of(source, None)
+        shape = first_image_shape(source)
+    stored = stored_image_shape(shape, image_size)
     if image_size is not None:
         shape = (*image_size, shape[-1])
     if None in shape:
@@ -442,7 +452,7 @@ def cached_info(source, image_size, tfds_data_dir):
     info = DatasetInfo(describe_source(source), class_names, shape, (), ())
     if info.is_cifar10():
         return dataclasses.replace(info, mean=CIFAR10_MEAN, std=CIFAR10_STD)
-    mean, std = training_statistics(source, image_size, tfds_data_dir)
+    mean, std = training_statistics(source, stored, image_size, tfds_data_dir)
     return dataclasses.replace(info, mean=mean, std=std)
 
 
@@ -549,13 +559,18 @@ def image_dataset(
     augment_images = training if augment_images is None else augment_images
     augmentation = augmentation if augment_images else "none"
     shuffle = training if shuffle is None else shuffle
-    dataset, paths, stored_shape = take_split(
-        source, split, holdout, image_size, tfds_data_dir
+    dataset, paths, shape = take_split(
+        source,
+        split,
+        holdout,
+        stored_image_shape(info.image_shape, image_size),
+        image_size,
+        tfds_data_dir,
     )
     if limit is not None:
         dataset = dataset.take(limit)
     dataset = dataset.cache()
-    check_decoded(dataset, paths, stored_shape)
+    check_decoded(dataset, paths, shape)
 
     def one_epoch(epoch):
         return batched_epoch(
