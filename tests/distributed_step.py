@@ -7,7 +7,8 @@ TensorFlow starts):
     TF_CONFIG=... python distributed_step.py multi_worker OUT.npz
 
 For each strategy ("mirrored" runs the default strategy too) and each of
-hah_vgg and baseline_vgg (hah_vgg only for "multi_worker") it saves the
+hah_vgg, plain_hah_vgg (its layers in a plain `keras.Model`) and
+baseline_vgg (hah_vgg only for "multi_worker") it saves the
 trainable weights before and after one SGD step on one global batch
 (`<strategy>/<network>/before/<i>`, `.../after/<i>`), the non-trainable ones
 after it (`.../state/<i>`: BatchNorm's moving statistics),
@@ -38,6 +39,16 @@ def toy_batch():
     y = rng.integers(0, 2, size=GLOBAL_BATCH).astype("int32")
     x[y == 1, :, :16] += 0.3
     return x, y
+
+
+def plain_hah_vgg(**kwargs):
+    """hah_vgg's layers in a plain `keras.Model` (Keras' own training step)."""
+    import keras
+
+    from keras_hebb.models import hah_vgg
+
+    network = hah_vgg(**kwargs)
+    return keras.Model(network.inputs, network.outputs, name="plain_hah_vgg")
 
 
 def one_step(build, strategy):
@@ -74,7 +85,11 @@ def main(mode, path):
     for name in names:
         strategy = get_strategy(name)
         arrays[f"{name}/replicas"] = np.int64(strategy.num_replicas_in_sync)
-        builds = (hah_vgg,) if name == "multi_worker" else (hah_vgg, baseline_vgg)
+        builds = (
+            (hah_vgg,)
+            if name == "multi_worker"
+            else (hah_vgg, plain_hah_vgg, baseline_vgg)
+        )
         for build in builds:
             for key, value in one_step(build, strategy).items():
                 arrays[f"{name}/{build.__name__}/{key}"] = value

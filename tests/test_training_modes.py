@@ -4,9 +4,11 @@ import keras
 import numpy as np
 import pytest
 
+from keras_hebb.layers import FractionalThreshold
 from keras_hebb.models import HaHModel
 from keras_hebb.training.adversarial_training import AdversarialTraining, fgsm_rs
 from keras_hebb.training.noise_training import GaussianNoiseTraining
+from keras_hebb.training.perturbation import InputPerturbation
 from tests.toy import halves_problem
 
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -125,3 +127,24 @@ def test_a_seed_must_be_an_int():
 def test_only_perturbations_are_accepted():
     with pytest.raises(ValueError, match="InputPerturbation or None"):
         small_model().training_perturbation = "noise"
+
+
+class ProbesOnBlackImages(InputPerturbation):
+    """Runs the model on black images (all zeros), returns the batch as it is."""
+
+    def perturb(self, model, x, y, seed):
+        model(x * 0.0, training=False)
+        return x
+
+
+def test_a_perturbations_own_forward_passes_leave_the_statistics_alone():
+    x, y = halves_problem(32)
+    inputs = keras.Input((32, 32, 3))
+    h = FractionalThreshold(0.5, name="threshold")(inputs)
+    model = HaHModel(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(h)))
+    model.compile(keras.optimizers.SGD(0.0), LOSS)
+    plain = model.train_on_batch(x, y, return_dict=True)
+    model.training_perturbation = ProbesOnBlackImages()
+    perturbed = model.train_on_batch(x, y, return_dict=True)
+    assert 0.4 < plain["threshold_nonzero"] <= 0.5
+    assert perturbed == pytest.approx(plain, rel=1e-6)

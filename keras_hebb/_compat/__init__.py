@@ -3,13 +3,14 @@ version's behaviour, in one place, with the versions it was checked on.
 
 Keras 3.15 and TensorFlow 2.21 (this module):
 
-- `give_each_thread_its_losses`: Keras keeps a layer's `add_loss` losses in
-  the private list `_losses`; `tf.distribute.MirroredStrategy` traces each
-  replica in a thread of its own and switches threads at every
-  cross-replica reduction, so with one shared list a replica clears and
-  reads the others' HaH costs. Each thread gets its own list.
-- `thread_local_attribute`: a per-thread store on a layer, written past
-  Keras' attribute tracking (which would wrap it).
+- `losses_per_replica_thread`: works around `add_loss` under
+  `tf.distribute.MirroredStrategy`. Keras keeps a layer's `add_loss` losses
+  in the private list `_losses`, which the model's outermost call clears;
+  the strategy traces each replica in a thread of its own and switches
+  threads at every cross-replica reduction, and Keras' `compute_loss`
+  updates its loss metric (a reduction) before it reads `model.losses`. So
+  the first replica reads the last replica's costs: its step differs from
+  one device's. The layer gets one list per thread.
 - `BuildsFromFirstReplica`: Keras averages a distributed first batch with
   `strategy.reduce` in the private `_maybe_symbolic_build`, which
   `MultiWorkerMirroredStrategy` cannot do on an `(x, y)` tuple; building
@@ -19,10 +20,9 @@ Keras 3.15 and TensorFlow 2.21 (this module):
 - `replaced_calls`: a layer's `call` replaced for a while by an instance
   attribute, which Keras' `Layer.__call__` runs since it looks `self.call`
   up at every call (`Operation.__call__`).
-- `loss_tracker`: the model's private `loss` metric, which a custom
-  `train_step` updates as Keras' own does.
-- `multi_worker_logs`: Keras averages multi-worker logs over replicas along
-  axis 0, which scalars lack.
+- `multi_worker_logs`: Keras' `fit` sums multi-worker logs over replicas
+  along axis 0, which the scalar logs of its own `train_step` lack (it fails
+  on any model).
 - `op_determinism_enabled`: TensorFlow exports the switch of op determinism
   but not its reading (`tensorflow.python.framework.config`).
 
@@ -141,18 +141,9 @@ def replaced_calls(layers, replacement):
             vars(layer).pop("call", None)
 
 
-def give_each_thread_its_losses(model):
-    """Gives every layer of `model` (and the model) one `add_loss` list per thread."""
-    for layer in nested_layers(model, include_self=True):
-        layer._losses = PerThreadList()
-
-
-def thread_local_attribute(layer, name):
-    """A `threading.local` stored on `layer` as `name`, created on first use,
-    untouched by Keras' attribute tracking."""
-    if name not in layer.__dict__:
-        layer.__dict__[name] = threading.local()
-    return layer.__dict__[name]
+def losses_per_replica_thread(layer):
+    """Gives `layer` one `add_loss` list per thread (see the module's notes)."""
+    layer._losses = PerThreadList()
 
 
 class BuildsFromFirstReplica:
@@ -173,11 +164,6 @@ class BuildsFromFirstReplica:
                 break
             iterator = None
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
-
-
-def loss_tracker(model):
-    """The `keras.metrics.Mean` behind a compiled model's "loss" log."""
-    return model._loss_tracker
 
 
 def multi_worker_logs(logs):

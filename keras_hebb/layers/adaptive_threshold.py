@@ -14,8 +14,9 @@ class AdaptiveThreshold(ReportsStatistics, keras.layers.Layer):
 
     For every (sample, channel) map the output is
     `x * (x > scale * mean_over_height_width(x))`. The threshold is not
-    differentiated: the gradient is the mask. The fraction of non-zero
-    outputs of the latest call is the statistic `"nonzero"`.
+    differentiated: the gradient is the mask. Reports the fraction of its
+    outputs that are non-zero as the metric `<name>_nonzero` (see
+    `ReportsStatistics`).
 
     Args:
         scale: non-negative float multiplying the map's mean.
@@ -58,7 +59,7 @@ class AdaptiveThreshold(ReportsStatistics, keras.layers.Layer):
         outputs = inputs * ops.cast(inputs > threshold, inputs.dtype)
         if self.straight_through:
             outputs = with_identity_gradient(inputs, outputs)
-        self._record_statistics(nonzero=nonzero_fraction(outputs))
+        self.record_statistics(nonzero=nonzero_fraction(outputs))
         return outputs
 
     def compute_output_shape(self, input_shape):

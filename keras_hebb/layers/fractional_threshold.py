@@ -21,8 +21,8 @@ class FractionalThreshold(ReportsStatistics, keras.layers.Layer):
     small) the input passes unchanged. The threshold is not differentiated:
     the gradient is the mask.
 
-    The fraction of non-zero outputs of the latest call is available as the
-    statistic `"nonzero"` (see `latest_statistics()`).
+    Reports the fraction of its outputs that are non-zero as the metric
+    `<name>_nonzero` (see `ReportsStatistics`).
 
     Args:
         keep: float in (0, 1], the fraction of each map to keep.
@@ -81,7 +81,7 @@ class FractionalThreshold(ReportsStatistics, keras.layers.Layer):
             outputs = inputs * ops.cast(inputs > threshold, inputs.dtype)
         if self.straight_through:
             outputs = with_identity_gradient(inputs, outputs)
-        self._record_statistics(nonzero=nonzero_fraction(outputs))
+        self.record_statistics(nonzero=nonzero_fraction(outputs))
         return outputs
 
     def compute_output_shape(self, input_shape):

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_hebb._compat import losses_per_replica_thread
 from keras_hebb.hah import (
     hah_score,
     num_winners,
@@ -33,9 +34,8 @@ class HaHCost(ReportsStatistics, keras.layers.Wrapper):
     that from the one forward pass, without running the layer twice. With
     `gradient="end_to_end"` it flows into earlier layers too.
 
-    The latest call's score and cost are the statistics `"score"` and
-    `"cost"` (see `latest_statistics()`), which `keras_hebb.models.HaHModel`
-    reports as metrics.
+    Reports its HaH score as the metric `<name>_score` (see
+    `ReportsStatistics`); the cost is in `layer.losses`.
 
     Args:
         layer: a `keras.layers.Layer` whose output is `(batch, channels)` or
@@ -61,10 +61,11 @@ class HaHCost(ReportsStatistics, keras.layers.Wrapper):
     >>> x = keras.layers.ReLU()(x)
     """
 
-    statistic_names = ("score", "cost")
+    statistic_names = ("score",)
 
     def __init__(self, layer, alpha, ratio=0.1, demote=1.0, gradient="local", **kwargs):
         super().__init__(layer, **kwargs)
+        losses_per_replica_thread(self)
         if not (math.isfinite(alpha) and alpha >= 0):
             raise ValueError(
                 f"`alpha` must be a finite non-negative float. Received: alpha={alpha}"
@@ -94,9 +95,8 @@ class HaHCost(ReportsStatistics, keras.layers.Wrapper):
         else:
             outputs = scored = self.layer(inputs)
         score = hah_score(scored, self.ratio, self.demote)
-        cost = -self.alpha * score
-        self.add_loss(cost)
-        self._record_statistics(score=score, cost=cost)
+        self.add_loss(-self.alpha * score)
+        self.record_statistics(score=score)
         return outputs
 
     def _outputs_and_local_copy(self, inputs):

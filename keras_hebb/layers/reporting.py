@@ -1,31 +1,39 @@
+import keras
 from keras import ops
-
-from keras_hebb._compat import thread_local_attribute
 
 
 class ReportsStatistics:
-    """Mixin for layers that expose scalar statistics of their latest call.
+    """Mixin for layers that report scalar statistics of their calls as metrics.
 
-    A layer records scalar tensors with `_record_statistics` inside `call`;
-    a training step that has just called the model reads them with
-    `latest_statistics` in the same trace (as Keras reads `layer.losses`)
-    and turns them into metrics. `statistic_names` lists the keys.
-    Statistics are kept per thread: `tf.distribute.MirroredStrategy` traces
-    each replica's step in a thread of its own, interleaved at every
-    cross-replica reduction, and each replica must read its own.
+    The layer owns one `keras.metrics.Mean` per name in `statistic_names`,
+    called `<layer name>_<statistic>` (in `statistics`), and updates it with
+    `record_statistics` in every `call`. Keras reports a layer's metrics with
+    the model's: `fit` and `evaluate` log each statistic averaged over the
+    epoch's batches (on every backend's TensorFlow path, under any
+    `tf.distribute` strategy, as the metrics' variables are), and reset them
+    at the start of each epoch and evaluation. Outside `fit` and `evaluate`
+    the metrics keep accumulating until `reset_state()`.
+
+    Mix it in before `keras.layers.Layer` and call `super().__init__` first.
     """
 
     statistic_names = ()
 
-    def _statistics_of_thread(self):
-        return thread_local_attribute(self, "_per_thread")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.statistics = {
+            key: keras.metrics.Mean(name=f"{self.name}_{key}")
+            for key in self.statistic_names
+        }
 
-    def _record_statistics(self, **statistics):
-        self._statistics_of_thread().latest = statistics
+    def record_statistics(self, **values):
+        """Adds one value to each named statistic's mean."""
+        for key, value in values.items():
+            self.statistics[key].update_state(value)
 
-    def latest_statistics(self):
-        """Dict of the scalar tensors recorded by this thread's latest call."""
-        return dict(getattr(self._statistics_of_thread(), "latest", {}))
+    def statistic_results(self):
+        """{statistic: its mean so far, a float}."""
+        return {key: float(metric.result()) for key, metric in self.statistics.items()}
 
 
 def nonzero_fraction(x):

@@ -1,49 +1,33 @@
 import keras
-import tensorflow as tf
 from keras import ops
 
-from keras_hebb._compat import (
-    BuildsFromFirstReplica,
-    give_each_thread_its_losses,
-    loss_tracker,
-    multi_worker_logs,
-    nested_layers,
-)
+from keras_hebb._compat import BuildsFromFirstReplica, multi_worker_logs
 from keras_hebb.distribute import spans_workers
-from keras_hebb.layers.reporting import ReportsStatistics
-
-
-def unscaled_for_replicas(loss):
-    """A replica's `loss` as the global batch's: Keras' `compute_loss` divides
-    it by the number of replicas in sync (1 outside a strategy)."""
-    # Keras has no public op for the number of replicas; tf.distribute has.
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return loss * ops.cast(replicas, loss.dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_hebb")
 class HaHModel(BuildsFromFirstReplica, keras.Model):
     """A functional `keras.Model` that trains with cross-entropy plus HaH costs.
 
-    Build it like a functional model, `HaHModel(inputs, outputs)`. Its
-    `train_step` minimises the compiled loss plus every cost its layers add
-    with `add_loss` (the `HaHCost` layers' `-alpha * score` among them), and
-    both `train_step` and `test_step` report, besides the compiled loss and
-    metrics:
+    Build it like a functional model, `HaHModel(inputs, outputs)`. It trains
+    with Keras' own steps, which minimise the compiled loss plus every cost
+    its layers add with `add_loss` (the `HaHCost` layers' `-alpha * score`
+    among them) and report the metrics of its layers (any `keras.Model` does
+    that): `<layer>_score` for each `HaHCost` layer, `<layer>_nonzero` for
+    each threshold layer. On top of a plain `keras.Model` it
 
-    - `hah_loss`: the sum of the HaH costs (0 for a model without any);
-    - `<layer>_score` for each `HaHCost` layer: its HaH score;
-    - `<layer>_nonzero` for each threshold layer: the fraction of its
-      outputs that are non-zero.
+    - reports `hah_loss`, the sum of `model.losses` (the HaH costs; 0 for a
+      model without any), averaged over the epoch as Keras averages `loss`;
+    - trains on perturbed batches when `training_perturbation` is set
+      (noise or adversarial training, TensorFlow only);
+    - trains under `tf.distribute.MultiWorkerMirroredStrategy`, where
+      Keras 3.15's `fit` fails on a plain model (`keras_hebb._compat`).
 
-    Every layer that reports statistics (`ReportsStatistics`) gets one
-    metric per statistic, averaged over the epoch as Keras averages `loss`.
     Works with `compile(jit_compile=True)` (XLA) and without, and under a
     `tf.distribute` strategy (build and compile it in `strategy.scope()`):
     Keras divides each replica's loss, `add_loss` costs included, by the
     number of replicas and sums the replicas' gradients, so a step on N
-    replicas is the step of one device on the global batch; the reported
-    `loss` is multiplied back to the global batch's.
+    replicas is the step of one device on the global batch.
 
     Example:
 
@@ -60,19 +44,7 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        give_each_thread_its_losses(self)
-        self._reporting_layers = [
-            layer
-            for layer in nested_layers(self)
-            if isinstance(layer, ReportsStatistics)
-        ]
         self.hah_loss_tracker = keras.metrics.Mean(name="hah_loss")
-        self.statistic_trackers = {
-            f"{layer.name}_{key}": keras.metrics.Mean(name=f"{layer.name}_{key}")
-            for layer in self._reporting_layers
-            for key in layer.statistic_names
-            if key != "cost"
-        }
         self._training_perturbation = None
 
     @property
@@ -94,40 +66,46 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
         # A compiled step would keep the old perturbation.
         self.train_function = None
 
-    def train_step(self, data):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+    def train_step(self, *args):
+        """Keras' training step, on the perturbed batch if a
+        `training_perturbation` is set. Takes `(data)` on TensorFlow and
+        `(state, data)` on JAX, as Keras' own does."""
+        *state, data = args
         if self._training_perturbation is not None:
-            x = self._training_perturbation(self, x, y)
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
-            scaled_loss = self.optimizer.scale_loss(loss)
-        gradients = tape.gradient(scaled_loss, self.trainable_variables)
-        self.optimizer.apply(gradients, self.trainable_variables)
-        return self._update_metrics(loss, x, y, y_pred, sample_weight)
+            x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+            data = keras.utils.pack_x_y_sample_weight(
+                self._perturbed(x, y), y, sample_weight
+            )
+        return self._logs_for_strategy(super().train_step(*state, data))
 
-    def test_step(self, data):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        return self._update_metrics(loss, x, y, y_pred, sample_weight)
+    def _perturbed(self, x, y):
+        """The training perturbation of `x`. Its own forward passes (an
+        attack's) are not training batches: the metrics, the layers'
+        statistics among them, are restored to what they were."""
+        metric_values = [variable.value for variable in self.metrics_variables]
+        x = self._training_perturbation(self, x, y)
+        for variable, value in zip(self.metrics_variables, metric_values):
+            variable.assign(value)
+        return x
 
-    def _update_metrics(self, loss, x, y, y_pred, sample_weight):
-        """Updates every tracker after a forward pass, returns the logs."""
-        batch_size = ops.shape(tf.nest.flatten(x)[0])[0]
-        loss_tracker(self).update_state(
-            unscaled_for_replicas(loss), sample_weight=batch_size
-        )
-        hah_loss = ops.zeros(())
-        for layer in self._reporting_layers:
-            for key, value in layer.latest_statistics().items():
-                if key == "cost":
-                    hah_loss = hah_loss + value
-                else:
-                    name = f"{layer.name}_{key}"
-                    self.statistic_trackers[name].update_state(value)
-        self.hah_loss_tracker.update_state(hah_loss, sample_weight=batch_size)
-        logs = self.compute_metrics(x, y, y_pred, sample_weight)
-        if spans_workers(self.distribute_strategy):
-            logs = multi_worker_logs(logs)
+    def test_step(self, *args):
+        """Keras' evaluation step."""
+        return self._logs_for_strategy(super().test_step(*args))
+
+    def _logs_for_strategy(self, logs):
+        """`logs` as Keras' `fit` can reduce them under this model's strategy."""
+        if keras.backend.backend() == "tensorflow" and spans_workers(
+            self.distribute_strategy
+        ):
+            return multi_worker_logs(logs)
         return logs
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras' loss (the compiled loss plus `self.losses`); also adds the
+        sum of `self.losses`, the layers' HaH costs, to the `hah_loss` metric."""
+        loss = super().compute_loss(x, y, y_pred, sample_weight, training)
+        costs = self.losses
+        hah_loss = ops.sum(ops.stack(costs)) if costs else ops.zeros(())
+        batch_size = ops.shape(keras.tree.flatten(y_pred)[0])[0]
+        self.hah_loss_tracker.update_state(hah_loss, sample_weight=batch_size)
+        return loss
