@@ -27,6 +27,12 @@ L_inf 8/255) as a ratio to a standard step.
 
     python experiments/benchmark.py --widths 0.25 --training-modes
 
+With `--implementations` it also times hah_vgg with the HaH cost's local
+gradient computed by two passes (the form JAX uses) against the custom
+gradient TensorFlow uses by default.
+
+    python experiments/benchmark.py --widths 0.25 1.0 --implementations
+
 With `--data FOLDER` it also compares training steps/s fed by the real
 input pipeline (`keras_hebb.run.data.image_dataset`, cache warmed) against steps fed
 by one constant in-memory batch, to show whether the pipeline limits speed.
@@ -56,10 +62,24 @@ from keras_hebb.run.data import image_dataset
 from keras_hebb.training.adversarial_training import AdversarialTraining, fgsm_rs
 from keras_hebb.training.noise_training import GaussianNoiseTraining
 
+def with_two_pass_local_gradient(model):
+    """`model` rebuilt with every HaHCost computing its local gradient by two
+    passes (`implementation="two_pass"`) instead of a custom gradient."""
+    config = model.get_config()
+    for layer in config["layers"]:
+        if "implementation" in layer["config"]:
+            layer["config"]["implementation"] = "two_pass"
+    return type(model).from_config(config)
+
+
 NETWORKS = {
     "baseline_vgg": baseline_vgg,
     "hah_vgg": hah_vgg,
     "hah_vgg keep=1": lambda **kwargs: hah_vgg(keep=1.0, **kwargs),
+}
+# `--implementations` adds it to the networks timed.
+TWO_PASS = {
+    "hah_vgg two-pass": lambda **kwargs: with_two_pass_local_gradient(hah_vgg(**kwargs))
 }
 # The two networks of the paper; evaluation and the pipeline compare only these.
 PAPER_NETWORKS = ("baseline_vgg", "hah_vgg")
@@ -104,6 +124,11 @@ def parse_args(argv=None):
         "--ops", action="store_true", help="time the HaH order statistics"
     )
     parser.add_argument(
+        "--implementations",
+        action="store_true",
+        help="also time hah_vgg with the two-pass local gradient of the HaH cost",
+    )
+    parser.add_argument(
         "--evaluation", action="store_true", help="time PGD-20 and the noise sweep"
     )
     parser.add_argument("--eval-images", type=int, default=1000)
@@ -130,7 +155,7 @@ def parse_args(argv=None):
 
 
 def compiled_network(name, depth, width, jit_compile):
-    model = NETWORKS[name](depth=depth, width=width)
+    model = {**NETWORKS, **TWO_PASS}[name](depth=depth, width=width)
     model.compile(
         keras.optimizers.Adam(1e-3),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -211,7 +236,9 @@ def main(argv=None):
         if args.training_modes:
             compare_training_modes(x, y, width, args)
             continue
-        names = PAPER_NETWORKS if args.evaluation else NETWORKS
+        names = PAPER_NETWORKS if args.evaluation else list(NETWORKS)
+        if args.implementations:
+            names = [*names, *TWO_PASS]
         models = {
             name: compiled_network(name, args.depth, width, args.jit_compile)
             for name in names

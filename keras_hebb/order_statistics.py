@@ -8,7 +8,7 @@ of a max over the channels, compiled into one fused XLA loop, cost a
 fraction of it (see `experiments/benchmark.py --ops`).
 """
 
-import tensorflow as tf
+import keras
 from keras import ops
 
 # Up to this K the K passes of a fused max beat `top_k` on CPU (measured on
@@ -41,10 +41,22 @@ def kth_largest(x, k):
     return ops.min(ops.top_k(x, k, sorted=False)[0], axis=-1, keepdims=True)
 
 
-# Keras has no way to compile one function with XLA inside a model that is
-# not compiled as a whole, hence `tf.function`: the K passes fuse into one
-# loop over the data instead of 3K passes through memory.
-@tf.function(jit_compile=True)
+def fused_on_tensorflow(function):
+    """`function` compiled by XLA as a whole on TensorFlow; as it is elsewhere.
+
+    Keras has no way to compile one function with XLA inside a model that is
+    not compiled as a whole, hence `tf.function` on TensorFlow: the K passes
+    fuse into one loop over the data instead of 3K passes through memory.
+    JAX compiles the whole training step (`jax.jit`), which fuses them.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return function
+    import tensorflow as tf
+
+    return tf.function(jit_compile=True)(function)
+
+
+@fused_on_tensorflow
 def _kth_largest_by_iterated_max(x, k):
     """K passes, each taking the current maximum and removing its copies.
 
@@ -83,7 +95,7 @@ def top_k_sum(x, k):
     return _sum_weighted_by_rank(x, kth, k)
 
 
-@tf.function(jit_compile=True)
+@fused_on_tensorflow
 def _sum_weighted_by_rank(x, kth, k):
     """`top_k_sum` given the k-th largest value, fused into one XLA pass.
 

@@ -1,7 +1,10 @@
 """The benchmark script runs and prints its figures (it never asserts times)."""
 
 import importlib.util
+import json
+import os
 import pathlib
+import subprocess
 import sys
 
 import pytest
@@ -54,3 +57,40 @@ def test_training_modes_print_a_ratio_per_network_and_mode(benchmark, capsys):
 def test_rejects_bad_arguments(benchmark):
     with pytest.raises(SystemExit):
         benchmark.parse_args(["--eval-images", "0"])
+
+
+GPU_SCRIPT = SCRIPT.with_name("gpu_benchmark.py")
+# Runs the GPU benchmark as a script with TensorFlow made unimportable.
+WITHOUT_TENSORFLOW = (
+    "import runpy, sys; sys.modules['tensorflow'] = None; "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def test_gpu_benchmark_runs_on_jax_without_tensorflow(tmp_path):
+    out = tmp_path / "figures.json"
+    tiny = ["--depth", "11", "--width", "0.0625", "--batch-sizes", "8", "--steps", "2"]
+    process = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TENSORFLOW, str(GPU_SCRIPT), *tiny,
+         "--epochs", "1", "--json", str(out)],
+        env={**os.environ, "KERAS_BACKEND": "jax"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    for precision in ("float32", "mixed_bfloat16"):
+        assert f"| hah_vgg | {precision} | 8 |" in process.stdout
+    records = json.loads(out.read_text())["records"]
+    assert len(records) == 4 and all(r["images_per_second"] > 0 for r in records)
+    assert "cpu" in json.loads(out.read_text())["device"]
+
+
+def test_gpu_benchmark_rejects_bad_arguments():
+    spec = importlib.util.spec_from_file_location("gpu_benchmark", GPU_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit):
+        module.parse_args(["--steps", "0"])
+    with pytest.raises(SystemExit):
+        module.parse_args(["--precisions", "float16"])

@@ -4,6 +4,8 @@ from reference import hah_score as reference_hah_score
 
 import keras_hebb
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.mark.parametrize(
     "shape, ratio, demote",

@@ -5,6 +5,8 @@ from reference import implicit_norm_conv
 
 from keras_hebb.layers import ImplicitNormConv2D
 
+pytestmark = pytest.mark.backends
+
 
 def built_layer(filters, kernel, **kwargs):
     layer = ImplicitNormConv2D(filters, kernel.shape[:2], **kwargs)

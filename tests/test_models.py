@@ -37,6 +37,7 @@ def compiled(model, jit_compile):
     return model
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("jit_compile", [False, True])
 @pytest.mark.parametrize("build", [hah_vgg, baseline_vgg])
 def test_training_lowers_the_loss(rng, build, jit_compile):
@@ -53,6 +54,7 @@ def test_training_lowers_the_loss(rng, build, jit_compile):
         assert history["hah_loss"][-1] < 0
 
 
+@pytest.mark.backends
 def test_evaluate_reports_hah_metrics(rng):
     x, y = toy_problem(rng, 16)
     model = compiled(hah_vgg(**TINY), False)
@@ -62,6 +64,7 @@ def test_evaluate_reports_hah_metrics(rng):
     assert logs["loss"] == pytest.approx(float(ce) + logs["hah_loss"], rel=1e-4)
 
 
+@pytest.mark.backends
 def test_paper_defaults():
     model = hah_vgg()
     convs = [layer for layer in model.layers if "conv" in type(layer).__name__.lower()]
@@ -83,6 +86,7 @@ def test_paper_defaults():
     assert baseline_vgg().count_params() > 14_000_000
 
 
+@pytest.mark.backends
 def test_standardisation_is_inside_the_model():
     model = baseline_vgg(**TINY)
     standardize = model.get_layer("standardize")
@@ -92,6 +96,7 @@ def test_standardisation_is_inside_the_model():
     )
 
 
+@pytest.mark.backends
 def test_keras_file_round_trip_predicts_identically(rng, tmp_path):
     x, y = toy_problem(rng, 16)
     model = compiled(hah_vgg(**TINY), False)

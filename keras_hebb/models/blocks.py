@@ -83,11 +83,15 @@ def batch_norm(name):
     """BatchNorm with PyTorch's defaults (momentum 0.1, epsilon 1e-5).
 
     Its batch statistics are those of the global batch under a
-    `tf.distribute` strategy (`synchronized=True`), so N replicas train as one
-    device on the same batch; on one device nothing changes.
+    `tf.distribute` strategy (`synchronized=True`, which Keras has on
+    TensorFlow only), so N replicas train as one device on the same batch;
+    on one device nothing changes.
     """
     return keras.layers.BatchNormalization(
-        momentum=0.9, epsilon=1e-5, synchronized=True, name=name
+        momentum=0.9,
+        epsilon=1e-5,
+        synchronized=keras.backend.backend() == "tensorflow",
+        name=name,
     )
 
 

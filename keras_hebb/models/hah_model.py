@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_hebb._compat import BuildsFromFirstReplica, multi_worker_logs
 from keras_hebb.distribute import spans_workers
+from keras_hebb.models import jax_steps
 
 
 @keras.saving.register_keras_serializable(package="keras_hebb")
@@ -57,6 +58,12 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
     def training_perturbation(self, perturbation):
         from keras_hebb.training.perturbation import InputPerturbation
 
+        if perturbation is not None and keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                "`training_perturbation` needs the TensorFlow backend (the "
+                "perturbations are TensorFlow code); this is "
+                f"{keras.backend.backend()!r}."
+            )
         if perturbation is not None and not isinstance(perturbation, InputPerturbation):
             raise ValueError(
                 "`training_perturbation` must be a keras_hebb.training "
@@ -67,16 +74,18 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
         self.train_function = None
 
     def train_step(self, *args):
-        """Keras' training step, on the perturbed batch if a
-        `training_perturbation` is set. Takes `(data)` on TensorFlow and
-        `(state, data)` on JAX, as Keras' own does."""
+        """Keras' training step (on JAX: `jax_steps.train_step`), on the
+        perturbed batch if a `training_perturbation` is set. Takes `(data)`
+        on TensorFlow and `(state, data)` on JAX, as Keras' own does."""
         *state, data = args
         if self._training_perturbation is not None:
             x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
             data = keras.utils.pack_x_y_sample_weight(
                 self._perturbed(x, y), y, sample_weight
             )
-        return self._logs_for_strategy(super().train_step(*state, data))
+        if keras.backend.backend() == "jax":
+            return jax_steps.train_step(self, *state, data)
+        return self._logs_for_strategy(super().train_step(data))
 
     def _perturbed(self, x, y):
         """The training perturbation of `x`. Its own forward passes (an
@@ -89,7 +98,9 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
         return x
 
     def test_step(self, *args):
-        """Keras' evaluation step."""
+        """Keras' evaluation step (on JAX: `jax_steps.test_step`)."""
+        if keras.backend.backend() == "jax":
+            return jax_steps.test_step(self, *args)
         return self._logs_for_strategy(super().test_step(*args))
 
     def _logs_for_strategy(self, logs):

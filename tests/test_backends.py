@@ -1,0 +1,72 @@
+"""The layers and networks on JAX as on TensorFlow.
+
+Keras picks its backend once per process, so JAX runs in subprocesses:
+the backend-neutral tests (marked `backends`) run again under
+`KERAS_BACKEND=jax`, and the tiny networks' forward pass and training step
+(`backend_step.py`) run on both backends from the same weights.
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+TESTS = pathlib.Path(__file__).parent
+
+
+def run_on(backend, *args):
+    """Runs `python *args` with `KERAS_BACKEND=backend`; its output."""
+    process = subprocess.run(
+        [sys.executable, *args],
+        env={**os.environ, "KERAS_BACKEND": backend},
+        cwd=TESTS.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = process.stdout + process.stderr
+    assert process.returncode == 0, output[-4000:]
+    return output
+
+
+def test_backend_neutral_tests_pass_on_jax():
+    output = run_on(
+        "jax", "-m", "pytest", "-q", "-m", "backends", "-p", "no:cacheprovider", "tests"
+    )
+    passed = int(re.search(r"(\d+) passed", output).group(1))
+    assert passed >= 60, output[-2000:]
+
+
+@pytest.fixture(scope="module")
+def steps(tmp_path_factory):
+    """backend_step.py's figures on TensorFlow and on JAX, from one set of weights."""
+    import keras
+
+    import backend_step
+
+    root = tmp_path_factory.mktemp("backends")
+    keras.utils.set_random_seed(5)
+    for name, build in backend_step.networks().items():
+        build(**backend_step.TINY).save_weights(root / f"{name}.weights.h5")
+    for backend in ("tensorflow", "jax"):
+        run_on(backend, str(TESTS / "backend_step.py"), str(root), str(root / backend))
+    return {backend: dict(np.load(root / f"{backend}.npz")) for backend in ("tensorflow", "jax")}
+
+
+@pytest.mark.parametrize("network", ["hah_vgg", "baseline_vgg"])
+def test_networks_compute_the_same_numbers_on_both_backends(steps, network):
+    tensorflow, jax = steps["tensorflow"], steps["jax"]
+    keys = sorted(k for k in tensorflow if k.startswith(f"{network}/"))
+    assert keys == sorted(k for k in jax if k.startswith(f"{network}/"))
+    assert len(tensorflow[f"{network}/losses"]) == (6 if network == "hah_vgg" else 0)
+    for key in keys:
+        np.testing.assert_allclose(
+            jax[key], tensorflow[key], rtol=2e-4, atol=2e-5, err_msg=key
+        )
+    logs = {k.rsplit("/", 1)[1] for k in keys if "/log/" in k}
+    if network == "hah_vgg":
+        assert {"hah_loss", "hah1_score", "threshold6_nonzero"} <= logs
