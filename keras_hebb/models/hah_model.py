@@ -91,7 +91,7 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
         """The training perturbation of `x`. Its own forward passes (an
         attack's) are not training batches: the metrics, the layers'
         statistics among them, are restored to what they were."""
-        metric_values = [variable.value for variable in self.metrics_variables]
+        metric_values = [ops.copy(variable.value) for variable in self.metrics_variables]
         x = self._training_perturbation(self, x, y)
         for variable, value in zip(self.metrics_variables, metric_values):
             variable.assign(value)
