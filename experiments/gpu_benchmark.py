@@ -10,24 +10,21 @@ compiles, is left out) and prints a Markdown table: images/s, ms per step,
 the HaH step time over the baseline's, and the projected time of 100
 epochs of CIFAR-10's 50,000 training images.
 
-    python experiments/gpu_benchmark.py                     # VGG16, full width
-    python experiments/gpu_benchmark.py --batch-sizes 128 --precisions float32
+    KERAS_BACKEND=jax python experiments/gpu_benchmark.py     # VGG16, full width
+    KERAS_BACKEND=jax python experiments/gpu_benchmark.py --batch-sizes 128
 
 It never asserts a time; it compares only what it times itself, in one run.
 """
 
 import argparse
 import json
-import os
 import platform
 import time
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from keras_hebb.models import baseline_vgg, hah_vgg  # noqa: E402
+from keras_hebb.models import baseline_vgg, hah_vgg
 
 NETWORKS = {"baseline_vgg": baseline_vgg, "hah_vgg": hah_vgg}
 PRECISIONS = ("float32", "mixed_bfloat16")

@@ -1,6 +1,10 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The suite is TensorFlow's unless asked otherwise (test_backends.py runs the
+# backend-neutral tests under KERAS_BACKEND=jax), whatever ~/.keras/keras.json
+# says; subprocesses inherit it.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras
 import numpy as np

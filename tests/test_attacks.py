@@ -234,3 +234,9 @@ def test_mismatched_images_and_labels_raise(binary):
     model, x, y = binary
     with pytest.raises(ValueError, match="one label each"):
         PGD(0.1).generate(model, x, y[:3])
+
+
+def test_dlr_loss_on_two_classes_is_refused_by_name(binary):
+    model, x, y = binary
+    with pytest.raises(ValueError, match="at least 3 classes; this one has 2"):
+        APGD(0.01, loss="dlr").generate(model, x[:2], y[:2])

@@ -60,11 +60,20 @@ def test_rejects_bad_arguments(benchmark):
 
 
 GPU_SCRIPT = SCRIPT.with_name("gpu_benchmark.py")
-# Runs the GPU benchmark as a script with TensorFlow made unimportable.
-WITHOUT_TENSORFLOW = (
-    "import runpy, sys; sys.modules['tensorflow'] = None; "
-    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
-)
+# Runs the GPU benchmark as a script with TensorFlow unimportable, as on a
+# machine without it.
+WITHOUT_TENSORFLOW = """
+import importlib.abc, runpy, sys
+
+class NoTensorFlow(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "tensorflow":
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden by the test)")
+
+sys.meta_path.insert(0, NoTensorFlow())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
 
 
 def test_gpu_benchmark_runs_on_jax_without_tensorflow(tmp_path):

@@ -3,6 +3,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from keras_hebb.saving import load_model
 
 COMMAND = pathlib.Path(sys.executable).parent / "keras-hebb"
@@ -170,3 +172,13 @@ def test_a_grayscale_three_class_folder_trains_and_evaluates_end_to_end(tmp_path
     assert setting["data"]["holdout"] == 6 and setting["network"] == "hah_lenet"
     model = load_model(output / "hah/seed_2022/model.keras")
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 3)
+
+
+def test_another_keras_backend_is_refused_by_name(monkeypatch, capsys):
+    from keras_hebb.run import cli
+
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["config", "--preset", "smoke"])
+    assert exit_.value.code == 2
+    assert "KERAS_BACKEND is 'jax'" in capsys.readouterr().err

@@ -1,6 +1,8 @@
 import pathlib
 import re
 
+import numpy as np
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -19,3 +21,64 @@ def test_ci_runs_the_readme_test_command():
     test_command = next(c for c in readme_commands() if "pytest" in c)
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test_command in ci_lines
+
+
+def readme_python_examples():
+    readme = (ROOT / "README.md").read_text()
+    return re.findall(r"```python\n(.*?)\n```", readme, flags=re.DOTALL)
+
+
+def tiny_classifier(hah):
+    """32x32 RGB -> one conv block (the method's, or conv + ReLU) -> 3 logits."""
+    import keras
+
+    from keras_hebb.models import HaHModel, hah_block
+
+    inputs = keras.Input((32, 32, 3))
+    if hah:
+        x = hah_block(inputs, 8, alpha=0.01, ratio=0.25, suffix=1)
+    else:
+        x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = HaHModel(inputs, keras.layers.Dense(3)(x), name="hah" if hah else "base")
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def example_data():
+    """What the README's examples take from the reader, small: a one-block
+    three-class HaH network `model` and its `baseline` (APGD's DLR loss needs
+    three classes), CIFAR-shaped splits and 28x28 grayscale `digits`."""
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        return (
+            rng.uniform(size=(n, 32, 32, 3)).astype("float32"),
+            rng.integers(0, 3, size=n),
+        )
+
+    names = {}
+    for prefix, n in (("_train", 8), ("_test", 4), ("_val", 4), ("", 8)):
+        names[f"x{prefix}"], names[f"y{prefix}"] = split(n)
+    names["images"] = names["x_test"]
+    names["digits"] = rng.uniform(size=(4, 28, 28, 1)).astype("float32")
+    names["model"], names["baseline"] = tiny_classifier(True), tiny_classifier(False)
+    return names
+
+
+def test_readme_python_examples_run(tmp_path, monkeypatch):
+    """Each example runs, in order, in one namespace; the data and models it
+    takes from the reader are small ones, given again before each example."""
+    import keras
+
+    monkeypatch.chdir(tmp_path)
+    keras.config.disable_interactive_logging()
+    examples = readme_python_examples()
+    assert len(examples) >= 6
+    namespace = {}
+    try:
+        for index, example in enumerate(examples):
+            namespace.update(example_data())
+            exec(compile(example, f"README.md python example {index + 1}", "exec"), namespace)
+    finally:
+        keras.config.enable_interactive_logging()

@@ -23,6 +23,11 @@ Keras 3.15 and TensorFlow 2.21 (this module):
 - `multi_worker_logs`: Keras' `fit` sums multi-worker logs over replicas
   along axis 0, which the scalar logs of its own `train_step` lack (it fails
   on any model).
+- `metric_updatable_here`: Keras' own JAX training step runs the forward
+  pass in a stateless scope that maps the weights but not the metrics'
+  variables (and empties those during `fit`), so a layer's own metric
+  cannot be updated there; Keras exports no way to ask which variables the
+  current scope maps.
 - `op_determinism_enabled`: TensorFlow exports the switch of op determinism
   but not its reading (`tensorflow.python.framework.config`).
 
@@ -179,3 +184,16 @@ def op_determinism_enabled():
     from tensorflow.python.framework import config
 
     return config.is_op_determinism_enabled()
+
+
+def metric_updatable_here(metric):
+    """Whether `metric` can be updated in the current trace (see the module's
+    notes): always on TensorFlow; on JAX outside a stateless scope, or in one
+    that maps the metric's variables."""
+    import keras
+    from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+    scope = get_stateless_scope()
+    if keras.backend.backend() != "jax" or scope is None:
+        return True
+    return all(scope.get_current_value(v) is not None for v in metric.variables)

@@ -1,5 +1,9 @@
+import warnings
+
 import keras
 from keras import ops
+
+from keras_hebb._compat import metric_updatable_here
 
 
 class ReportsStatistics:
@@ -9,10 +13,12 @@ class ReportsStatistics:
     called `<layer name>_<statistic>` (in `statistics`), and updates it with
     `record_statistics` in every `call`. Keras reports a layer's metrics with
     the model's: `fit` and `evaluate` log each statistic averaged over the
-    epoch's batches (on every backend's TensorFlow path, under any
-    `tf.distribute` strategy, as the metrics' variables are), and reset them
-    at the start of each epoch and evaluation. Outside `fit` and `evaluate`
-    the metrics keep accumulating until `reset_state()`.
+    epoch's batches (under any `tf.distribute` strategy too, as Keras'
+    metric variables are), and reset them at the start of each epoch and
+    evaluation. Outside `fit` and `evaluate` the metrics keep accumulating
+    until `reset_state()`. On JAX, Keras' own training step cannot update a
+    layer's metrics: `keras_hebb.models.HaHModel` has steps that do, and a
+    plain `keras.Model` logs the statistics as 0, with a warning.
 
     Mix it in before `keras.layers.Layer` and call `super().__init__` first.
     """
@@ -27,9 +33,19 @@ class ReportsStatistics:
         }
 
     def record_statistics(self, **values):
-        """Adds one value to each named statistic's mean."""
+        """Adds one value to each named statistic's mean (see the class notes
+        for JAX)."""
         for key, value in values.items():
-            self.statistics[key].update_state(value)
+            metric = self.statistics[key]
+            if metric_updatable_here(metric):
+                metric.update_state(value)
+            else:
+                warnings.warn(
+                    f"{self.name}: on JAX, Keras' own training step cannot update "
+                    "a layer's metrics; train a keras_hebb.models.HaHModel to log "
+                    f"{metric.name} (this model logs it as 0).",
+                    stacklevel=2,
+                )
 
     def statistic_results(self):
         """{statistic: its mean so far, a float}."""

@@ -71,6 +71,11 @@ class APGD(Attack):
 
     def attack_batch(self, model, x, y):
         classes = model.output_shape[-1]
+        if self.loss == "dlr" and classes < 3:
+            raise ValueError(
+                "APGD's DLR loss compares the three largest logits: it needs a "
+                f"model of at least 3 classes; this one has {classes}. Use loss='ce'."
+            )
         attack = self.for_model(model, self._art_attack)
         if not self.targeted:
             return attack.generate(x, y=np.eye(classes)[y]).astype("float32")

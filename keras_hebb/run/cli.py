@@ -289,8 +289,22 @@ def check_paths(args):
         sys.exit(f"keras-hebb: error: {args.output / 'results.json'} does not exist")
 
 
+def use_tensorflow_backend():
+    """Selects Keras' TensorFlow backend, which the runs need, unless the
+    environment asks for another: then it says so and exits."""
+    backend = os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
+        print(
+            "keras-hebb: error: the runs need Keras' TensorFlow backend; "
+            f"KERAS_BACKEND is {backend!r}. Unset it or set it to tensorflow.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    use_tensorflow_backend()
     check_paths(args)
     if not args.verbose:
         hide_native_logs()
