@@ -62,6 +62,7 @@ from keras_hebb.run.data import image_dataset
 from keras_hebb.training.adversarial_training import AdversarialTraining, fgsm_rs
 from keras_hebb.training.noise_training import GaussianNoiseTraining
 
+
 def with_two_pass_local_gradient(model):
     """`model` rebuilt with every HaHCost computing its local gradient by two
     passes (`implementation="two_pass"`) instead of a custom gradient."""

@@ -141,11 +141,11 @@ def table(records):
         (r["network"], r["precision"], r["batch_size"]): r["seconds_per_step"]
         for r in records
     }
-    lines = [
+    header = (
         "| network | precision | batch | images/s | ms/step | HaH / baseline step "
-        "| 100 epochs (min) |",
-        "|---|---|---|---|---|---|---|",
-    ]
+        "| 100 epochs (min) |"
+    )
+    lines = [header, "|---|---|---|---|---|---|---|"]
     for r in records:
         key = (r["precision"], r["batch_size"])
         ratio = step[("hah_vgg", *key)] / step[("baseline_vgg", *key)]
@@ -184,7 +184,11 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as file:
             json.dump(
-                {"device": device_description(), "args": vars(args), "records": records},
+                {
+                    "device": device_description(),
+                    "args": vars(args),
+                    "records": records,
+                },
                 file,
                 indent=1,
             )

@@ -1,6 +1,7 @@
 """The layers and networks on JAX as on TensorFlow.
 
-Keras picks its backend once per process, so JAX runs in subprocesses:
+Keras picks its backend once per process (this suite's is TensorFlow), so
+JAX runs in subprocesses:
 the backend-neutral tests (marked `backends`) run again under
 `KERAS_BACKEND=jax`, and the tiny networks' forward pass and training step
 (`backend_step.py`) run on both backends from the same weights.
@@ -27,6 +28,7 @@ def run_on(backend, *args):
         capture_output=True,
         text=True,
         timeout=600,
+        check=False,
     )
     output = process.stdout + process.stderr
     assert process.returncode == 0, output[-4000:]
@@ -44,17 +46,19 @@ def test_backend_neutral_tests_pass_on_jax():
 @pytest.fixture(scope="module")
 def steps(tmp_path_factory):
     """backend_step.py's figures on TensorFlow and on JAX, from one set of weights."""
-    import keras
-
     import backend_step
+    import keras
 
     root = tmp_path_factory.mktemp("backends")
     keras.utils.set_random_seed(5)
     for name, build in backend_step.networks().items():
         build(**backend_step.TINY).save_weights(root / f"{name}.weights.h5")
-    for backend in ("tensorflow", "jax"):
-        run_on(backend, str(TESTS / "backend_step.py"), str(root), str(root / backend))
-    return {backend: dict(np.load(root / f"{backend}.npz")) for backend in ("tensorflow", "jax")}
+    backend_step.main(root, root / "tensorflow")  # this process's backend
+    run_on("jax", str(TESTS / "backend_step.py"), str(root), str(root / "jax"))
+    return {
+        backend: dict(np.load(root / f"{backend}.npz"))
+        for backend in ("tensorflow", "jax")
+    }
 
 
 @pytest.mark.parametrize("network", ["hah_vgg", "baseline_vgg"])

@@ -103,7 +103,10 @@ class HaHCost(ReportsStatistics, keras.layers.Wrapper):
                 f"`implementation` must be one of {IMPLEMENTATIONS}. "
                 f"Received: implementation={implementation!r}"
             )
-        if implementation == "custom_gradient" and keras.backend.backend() != "tensorflow":
+        if (
+            implementation == "custom_gradient"
+            and keras.backend.backend() != "tensorflow"
+        ):
             raise ValueError(
                 "implementation='custom_gradient' needs the TensorFlow backend; "
                 f"this is {keras.backend.backend()!r}. Use 'auto' or 'two_pass'."
@@ -177,7 +180,9 @@ def outputs_and_local_copy_by_custom_gradient(layer, inputs):
             d_outputs = zeros_if_none(d_outputs, outputs)
             d_all = d_outputs + zeros_if_none(d_copy, outputs)
             d_inputs = tape.gradient(outputs, x, output_gradients=d_outputs)
-            d_variables = tape.gradient(outputs, variables or [], output_gradients=d_all)
+            d_variables = tape.gradient(
+                outputs, variables or [], output_gradients=d_all
+            )
             return d_inputs, d_variables
 
         return (outputs, tf.identity(outputs)), backward

@@ -1,5 +1,3 @@
-import warnings
-
 import keras
 from keras import ops
 
@@ -18,7 +16,7 @@ class ReportsStatistics:
     evaluation. Outside `fit` and `evaluate` the metrics keep accumulating
     until `reset_state()`. On JAX, Keras' own training step cannot update a
     layer's metrics: `keras_hebb.models.HaHModel` has steps that do, and a
-    plain `keras.Model` logs the statistics as 0, with a warning.
+    plain `keras.Model` logs the statistics as 0.
 
     Mix it in before `keras.layers.Layer` and call `super().__init__` first.
     """
@@ -37,15 +35,9 @@ class ReportsStatistics:
         for JAX)."""
         for key, value in values.items():
             metric = self.statistics[key]
+            # Not on JAX in Keras' own steps, nor in its shape inference.
             if metric_updatable_here(metric):
                 metric.update_state(value)
-            else:
-                warnings.warn(
-                    f"{self.name}: on JAX, Keras' own training step cannot update "
-                    "a layer's metrics; train a keras_hebb.models.HaHModel to log "
-                    f"{metric.name} (this model logs it as 0).",
-                    stacklevel=2,
-                )
 
     def statistic_results(self):
         """{statistic: its mean so far, a float}."""

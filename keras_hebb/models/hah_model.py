@@ -91,7 +91,9 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
         """The training perturbation of `x`. Its own forward passes (an
         attack's) are not training batches: the metrics, the layers'
         statistics among them, are restored to what they were."""
-        metric_values = [ops.copy(variable.value) for variable in self.metrics_variables]
+        metric_values = [
+            ops.copy(variable.value) for variable in self.metrics_variables
+        ]
         x = self._training_perturbation(self, x, y)
         for variable, value in zip(self.metrics_variables, metric_values):
             variable.assign(value)
@@ -111,7 +113,9 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
             return multi_worker_logs(logs)
         return logs
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
         """Keras' loss (the compiled loss plus `self.losses`); also adds the
         sum of `self.losses`, the layers' HaH costs, to the `hah_loss` metric."""
         loss = super().compute_loss(x, y, y_pred, sample_weight, training)
