@@ -16,8 +16,11 @@ def test_extras_include_what_they_name():
     experiments = names(_extras.extra_requirements("experiments"))
     assert {"cleverhans", "adversarial-robustness-toolbox"} <= robustness
     assert robustness <= experiments and "omegaconf" in experiments
+    jax = names(_extras.extra_requirements("jax"))
+    assert jax == {"jax"}
     everything = [r.name for r in _extras.extra_requirements("all")]
-    assert set(everything) == experiments and len(everything) == len(experiments)
+    assert set(everything) == experiments | jax
+    assert len(everything) == len(experiments | jax)
     assert "pytest" in names(_extras.extra_requirements("test"))
     assert "tensorflow" not in experiments  # a core requirement
 

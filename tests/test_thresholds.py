@@ -67,7 +67,7 @@ def test_fractional_reports_nonzero_fraction(rng):
     second = layer(rng.normal(size=(2, 8, 8, 3)).astype("float32"))
     expected = (np.count_nonzero(y) + np.count_nonzero(second)) / (2 * np.size(y))
     assert [m.name for m in layer.metrics] == [f"{layer.name}_nonzero"]
-    assert layer.statistic_results()["nonzero"] == pytest.approx(expected)
+    assert float(layer.statistics["nonzero"].result()) == pytest.approx(expected)
 
 
 def test_adaptive_matches_reference(rng):

@@ -7,10 +7,12 @@ Keras 3.15 and TensorFlow 2.21 (this module):
   `tf.distribute.MirroredStrategy`. Keras keeps a layer's `add_loss` losses
   in the private list `_losses`, which the model's outermost call clears;
   the strategy traces each replica in a thread of its own and switches
-  threads at every cross-replica reduction, and Keras' `compute_loss`
-  updates its loss metric (a reduction) before it reads `model.losses`. So
-  the first replica reads the last replica's costs: its step differs from
-  one device's. The layer gets one list per thread.
+  threads at cross-replica synchronisation points; in Keras' training step
+  one falls between a replica's forward pass and `compute_loss`'s read of
+  `model.losses` (traced: the second replica cleared and refilled the lists
+  before the first read them). So the first replica reads the last
+  replica's costs: its step differs from one device's. The layer gets one
+  list per thread.
 - `BuildsFromFirstReplica`: Keras averages a distributed first batch with
   `strategy.reduce` in the private `_maybe_symbolic_build`, which
   `MultiWorkerMirroredStrategy` cannot do on an `(x, y)` tuple; building
@@ -21,8 +23,7 @@ Keras 3.15 and TensorFlow 2.21 (this module):
   attribute, which Keras' `Layer.__call__` runs since it looks `self.call`
   up at every call (`Operation.__call__`).
 - `multi_worker_logs`: Keras' `fit` sums multi-worker logs over replicas
-  along axis 0, which the scalar logs of its own `train_step` lack (it fails
-  on any model).
+  along axis 0, which the scalar logs of its own `train_step` lack.
 - `metric_updatable_here`: Keras' own JAX training step runs the forward
   pass in a stateless scope that maps the weights but not the metrics'
   variables (and empties those during `fit`), so a layer's own metric

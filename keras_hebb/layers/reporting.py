@@ -39,10 +39,6 @@ class ReportsStatistics:
             if metric_updatable_here(metric):
                 metric.update_state(value)
 
-    def statistic_results(self):
-        """{statistic: its mean so far, a float}."""
-        return {key: float(metric.result()) for key, metric in self.statistics.items()}
-
 
 def nonzero_fraction(x):
     """Fraction of the entries of `x` that are not zero, a float32 scalar."""
