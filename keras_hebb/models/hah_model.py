@@ -106,10 +106,9 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
         return self._logs_for_strategy(super().test_step(*args))
 
     def _logs_for_strategy(self, logs):
-        """`logs` as Keras' `fit` can reduce them under this model's strategy."""
-        if keras.backend.backend() == "tensorflow" and spans_workers(
-            self.distribute_strategy
-        ):
+        """`logs` of a TensorFlow step as Keras' `fit` can reduce them under
+        this model's strategy."""
+        if spans_workers(self.distribute_strategy):
             return multi_worker_logs(logs)
         return logs
 

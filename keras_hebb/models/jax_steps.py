@@ -29,8 +29,8 @@ def forward(model, state, data, training):
 
     `state` is `(trainable, non_trainable, metrics)` values in the order of
     `model.trainable_variables`, `model.non_trainable_variables` and
-    `model.metrics_variables`. Returns `(scaled loss, (unscaled loss, logs,
-    non_trainable, metrics))`, the form `jax.value_and_grad` takes.
+    `model.metrics_variables`. Returns `(loss, (logs, non_trainable,
+    metrics))`, the form `jax.value_and_grad(..., has_aux=True)` takes.
     """
     trainable, non_trainable, metrics = state
     x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

@@ -332,8 +332,7 @@ def read_split(source, split, shape, image_size=None, tfds_data_dir=None):
             (`stored_image_shape`; unused for tfds).
 
     Returns:
-        `(dataset, paths, shape)`; `paths` (in dataset order) and `shape`
-        are None for tfds.
+        `(dataset, paths)`; `paths` (in dataset order) is None for tfds.
     """
     name = tfds_name(source)
     if name is not None:
@@ -342,13 +341,13 @@ def read_split(source, split, shape, image_size=None, tfds_data_dir=None):
             dataset = dataset.map(
                 lambda image, label: (resized(image, image_size), label)
             )
-        return dataset, None, None
+        return dataset, None
     paths, labels = list_images(source, split)
     dataset = tf.data.Dataset.from_tensor_slices((paths, labels)).map(
         lambda path, label: (decode_image(path, shape, image_size), label),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    return dataset, paths, shape
+    return dataset, paths
 
 
 def examples_in(dataset):
@@ -359,14 +358,13 @@ def examples_in(dataset):
 
 def take_split(source, split, holdout, shape, image_size=None, tfds_data_dir=None):
     """`read_split` for "train" (without the last `holdout` training
-    examples), "validation" (those) or "test"; returns (dataset, paths,
-    shape)."""
+    examples), "validation" (those) or "test"; returns (dataset, paths)."""
     if split not in SPLITS:
         raise ValueError(f"`split` must be one of {SPLITS}. Received: split={split!r}")
     stored = "test" if split == "test" else "train"
-    dataset, paths, shape = read_split(source, stored, shape, image_size, tfds_data_dir)
+    dataset, paths = read_split(source, stored, shape, image_size, tfds_data_dir)
     if split == "test":
-        return dataset, paths, shape
+        return dataset, paths
     kept = examples_in(dataset) - holdout
     if kept < 1 or (split == "validation" and holdout < 1):
         raise ValueError(
@@ -374,8 +372,8 @@ def take_split(source, split, holdout, shape, image_size=None, tfds_data_dir=Non
             f"the training split has {kept + holdout}. Received: holdout={holdout}"
         )
     if split == "train":
-        return dataset.take(kept), paths and paths[:kept], shape
-    return dataset.skip(kept), paths and paths[kept:], shape
+        return dataset.take(kept), paths and paths[:kept]
+    return dataset.skip(kept), paths and paths[kept:]
 
 
 def folder_fingerprint(root, image_size):
@@ -419,9 +417,7 @@ def training_statistics(source, shape, image_size, tfds_data_dir):
         cached = json.loads(path.read_text())
         return tuple(cached["mean"]), tuple(cached["std"])
     say(f"computing the per-channel mean and std of {source}'s training split")
-    dataset, paths, shape = read_split(
-        source, "train", shape, image_size, tfds_data_dir
-    )
+    dataset, paths = read_split(source, "train", shape, image_size, tfds_data_dir)
     dataset = dataset.cache()
     check_decoded(dataset, paths, shape)
     mean, std = channel_statistics(dataset)
@@ -559,13 +555,9 @@ def image_dataset(
     augment_images = training if augment_images is None else augment_images
     augmentation = augmentation if augment_images else "none"
     shuffle = training if shuffle is None else shuffle
-    dataset, paths, shape = take_split(
-        source,
-        split,
-        holdout,
-        stored_image_shape(info.image_shape, image_size),
-        image_size,
-        tfds_data_dir,
+    shape = stored_image_shape(info.image_shape, image_size)
+    dataset, paths = take_split(
+        source, split, holdout, shape, image_size, tfds_data_dir
     )
     if limit is not None:
         dataset = dataset.take(limit)
