@@ -1,25 +1,17 @@
 """The benchmark script runs and prints its figures (it never asserts times)."""
 
-import importlib.util
 import json
 import os
-import pathlib
 import subprocess
 import sys
 
 import pytest
-
-SCRIPT = pathlib.Path(__file__).parents[1] / "experiments" / "benchmark.py"
+from scripts import EXPERIMENTS, load_script
 
 
 @pytest.fixture(scope="module")
 def benchmark():
-    spec = importlib.util.spec_from_file_location("benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    # Registered so that AutoGraph can find the source of its functions.
-    sys.modules["benchmark"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmark")
 
 
 TINY = ["--widths", "0.0625", "--depth", "11", "--batch-size", "8"]
@@ -59,7 +51,7 @@ def test_rejects_bad_arguments(benchmark):
         benchmark.parse_args(["--eval-images", "0"])
 
 
-GPU_SCRIPT = SCRIPT.with_name("gpu_benchmark.py")
+GPU_SCRIPT = EXPERIMENTS / "gpu_benchmark.py"
 # Runs the GPU benchmark as a script with TensorFlow unimportable, as on a
 # machine without it.
 WITHOUT_TENSORFLOW = """
@@ -100,15 +92,14 @@ def test_gpu_benchmark_runs_on_jax_without_tensorflow(tmp_path):
     assert process.returncode == 0, process.stderr[-3000:]
     for precision in ("float32", "mixed_bfloat16"):
         assert f"| hah_vgg | {precision} | 8 |" in process.stdout
-    records = json.loads(out.read_text())["records"]
+    figures = json.loads(out.read_text())
+    records = figures["records"]
     assert len(records) == 4 and all(r["images_per_second"] > 0 for r in records)
-    assert "cpu" in json.loads(out.read_text())["device"]
+    assert "cpu" in figures["device"]
 
 
 def test_gpu_benchmark_rejects_bad_arguments():
-    spec = importlib.util.spec_from_file_location("gpu_benchmark", GPU_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("gpu_benchmark")
     with pytest.raises(SystemExit):
         module.parse_args(["--steps", "0"])
     with pytest.raises(SystemExit):

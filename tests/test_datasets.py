@@ -7,6 +7,7 @@ import pytest
 import tensorflow_datasets as tfds
 from folders import class_level, write_class_folder
 from PIL import Image
+from scripts import load_script
 
 from keras_hebb.run import data
 
@@ -199,13 +200,7 @@ def write_idx(path, array):
 
 
 def test_idx_files_become_a_named_class_folder(tmp_path):
-    import importlib.util
-    import pathlib
-
-    script = pathlib.Path(__file__).parents[1] / "experiments" / "idx_to_folder.py"
-    spec = importlib.util.spec_from_file_location("idx_to_folder", script)
-    idx_to_folder = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(idx_to_folder)
+    idx_to_folder = load_script("idx_to_folder")
     rng = np.random.default_rng(0)
     images = {}
     for prefix, count in (("train", 20), ("t10k", 10)):

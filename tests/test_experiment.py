@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import math
 import os
@@ -9,6 +8,7 @@ import numpy as np
 import pytest
 from folders import write_image_folder
 from PIL import Image
+from scripts import load_script
 
 from keras_hebb.run import experiment
 from keras_hebb.run.config import load_config
@@ -320,10 +320,7 @@ def test_defences_study_tables_every_axis_and_every_network(smoke_run, tmp_path)
     if not (out / "corruptions.json").is_file():
         config.corruptions.cache = str(tmp_path / "cache")
         run_corruptions(config, out)
-    script = pathlib.Path(__file__).parents[1] / "experiments" / "defences.py"
-    spec = importlib.util.spec_from_file_location("defences", script)
-    defences = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(defences)
+    defences = load_script("defences")
     defences.main(["--output", str(out), "--noise-stds", "0.2"])
     text = (out / "defences.md").read_text()
     assert "| HaH |" in text and "mCE" in text and "## HaH minus each network" in text

@@ -1,18 +1,13 @@
 """The training-length study script runs end to end at the smoke size."""
 
-import importlib.util
 import json
-import pathlib
 
 from folders import write_image_folder
-
-SCRIPT = pathlib.Path(__file__).parents[1] / "experiments" / "training_length.py"
+from scripts import load_script
 
 
 def test_one_run_per_length_and_the_gap_table(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("training_length", SCRIPT)
-    study = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(study)
+    study = load_script("training_length")
     folder = write_image_folder(tmp_path / "data", train_per_class=4, test_per_class=3)
     out = tmp_path / "out"
     study.main(
