@@ -35,6 +35,7 @@ from keras_hebb.run.experiment import read_per_image, seed_folder
 from keras_hebb.run.files import write_json, write_text
 from keras_hebb.run.report import (
     cell,
+    describe_attacks,
     difference_text,
     error_bar,
     labels_of,
@@ -190,12 +191,8 @@ def introduction(results, corruptions, robustness):
         f"Corruptions: {corruptions['data_source']}, "
         f"{len(corruptions['config']['corruptions']['corruptions'])} corruptions x "
         f"{len(corruptions['config']['corruptions']['severities'])} severities. "
-        f"Robust: the per-image worst case over APGD-CE and APGD-T "
-        f"({attacks['apgd_steps']} steps, {attacks['apgd_targets']} targets), "
-        f"PGD {attacks['pgd_steps']}x{attacks['pgd_restarts']}, BPDA-PGD (networks "
-        f"with thresholds), SPSA {attacks['spsa_iterations']}x"
-        f"{attacks['spsa_samples']} and Square {attacks['square_queries']} "
-        f"queries (L_inf only) and transfer from the reference network "
+        f"Robust: the per-image worst case over {describe_attacks(attacks)} "
+        f"(transfer from the reference network) "
         f"(robustness.md lists each attack and the gradient-masking checks). "
         f"Training time: wall clock as a multiple of {labels[results['reference']]}'s "
         "(other jobs may have shared the machine; `experiments/benchmark.py "

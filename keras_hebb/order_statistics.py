@@ -91,6 +91,7 @@ def top_k_sum(x, k):
     Returns:
         Tensor `(...)`.
     """
+    x = ops.convert_to_tensor(x)
     kth = ops.stop_gradient(kth_largest(x, k))
     return _sum_weighted_by_rank(x, kth, k)
 

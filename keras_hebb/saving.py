@@ -15,6 +15,7 @@ import keras
 # serialization, so that files load without `custom_objects`.
 import keras_hebb.layers
 import keras_hebb.models.hah_model  # noqa: F401
+from keras_hebb._compat import load_unsynchronized, saves_synchronized
 
 # The members Keras writes into every `.keras` archive (keras/src/saving/saving_lib.py).
 KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
@@ -58,7 +59,9 @@ def load_model(path, compile=True):
 
     Returns:
         The `keras.Model` (this module registers keras_hebb's layers and
-        `HaHModel`, so no `custom_objects` are needed).
+        `HaHModel`, so no `custom_objects` are needed), on any backend: a file
+        saved on TensorFlow loads on JAX and torch too
+        (`keras_hebb._compat.load_unsynchronized`).
 
     Raises:
         ModelFileError: the file is missing, not a `.keras` archive,
@@ -73,6 +76,8 @@ def load_model(path, compile=True):
     path = pathlib.Path(path)
     check_keras_archive(path)
     try:
+        if keras.backend.backend() != "tensorflow" and saves_synchronized(path):
+            return load_unsynchronized(path)
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as error:
         raise ModelFileError(

@@ -1,8 +1,8 @@
-"""Gradients on the Keras backend the tests run on (TensorFlow or JAX).
+"""Gradients on the Keras backend the tests run on (TensorFlow, JAX or torch).
 
 The tests marked `backends` use these instead of `tf.GradientTape`, so
-that `KERAS_BACKEND=jax pytest -m backends` runs them on JAX
-(`test_backends.py` does).
+that `KERAS_BACKEND=jax pytest -m backends` (and `KERAS_BACKEND=torch`) runs
+them there (`test_backends.py` does).
 """
 
 import keras
@@ -13,6 +13,19 @@ def on_jax():
     return keras.backend.backend() == "jax"
 
 
+def on_torch():
+    return keras.backend.backend() == "torch"
+
+
+def on_tensorflow():
+    return keras.backend.backend() == "tensorflow"
+
+
+def numpy(x):
+    """`x` (a tensor of any backend, tracked by autograd or not) as NumPy."""
+    return keras.ops.convert_to_numpy(x)
+
+
 def input_gradient(function, x):
     """The gradient of `sum(function(x))` with respect to `x`, a NumPy array."""
     x = keras.ops.convert_to_tensor(np.asarray(x, "float32"))
@@ -20,6 +33,12 @@ def input_gradient(function, x):
         import jax
 
         return np.asarray(jax.grad(lambda v: keras.ops.sum(function(v)))(x))
+    if on_torch():
+        import torch
+
+        x = x.detach().requires_grad_()
+        (gradient,) = torch.autograd.grad(keras.ops.sum(function(x)), [x])
+        return gradient.cpu().numpy()
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
@@ -52,6 +71,17 @@ def gradients(model, objective, x, variables):
         position = {id(v): i for i, v in enumerate(model.trainable_variables)}
         return [np.asarray(d_x)] + [
             np.asarray(d_trainable[position[id(v)]]) for v in variables
+        ]
+    if on_torch():
+        import torch
+
+        x = x.detach().requires_grad_()
+        total = objective(x, model(x), model.losses)
+        sources = [x, *(v.value for v in variables)]
+        found = torch.autograd.grad(total, sources, allow_unused=True)
+        return [
+            np.zeros(tuple(s.shape), "float32") if g is None else g.cpu().numpy()
+            for s, g in zip(sources, found)
         ]
     import tensorflow as tf
 

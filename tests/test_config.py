@@ -23,7 +23,9 @@ def test_presets_are_configurations_over_the_defaults():
     assert paper.evaluation.attack_examples == 10_000
     cpu = load_config("cpu")
     assert (cpu.training.epochs, cpu.network_args["width"]) == (10, 0.25)
-    assert cpu.robustness.attacks.apgd_steps == 50
+    # Fewer images than the paper preset, never a weaker attack.
+    assert cpu.robustness.attacks.strength == "standard"
+    assert load_config("smoke").robustness.attacks.strength == "standard"
     assert cpu.robustness.attacks.pgd_steps == 20  # a default, not in cpu.yaml
     assert (
         list(cpu.variants) == ["baseline", "hah"]
@@ -53,7 +55,7 @@ def test_dotted_overrides_reach_every_level():
             "network_args.width=0.5",
             "variants.hah.args.keep=0.1",
             "variants.extra.network=hah_vgg",
-            "robustness.attacks.apgd_steps=9",
+            "robustness.attacks.pgd_steps=9",
             "evaluation.attack_budgets=[{norm: l2, eps: 0.5}]",
             "data.train_limit=null",
         ],
@@ -61,9 +63,17 @@ def test_dotted_overrides_reach_every_level():
     assert config.training.epochs == 7 and config.training.seeds == [1, 2, 3]
     assert config.builder_arguments("hah") == {"depth": 11, "width": 0.5, "keep": 0.1}
     assert list(config.variants) == ["baseline", "hah", "extra"]
-    assert config.robustness.attacks.apgd_steps == 9
+    assert config.robustness.attacks.pgd_steps == 9
     assert config.evaluation.attack_budgets[0].norm == "l2"
     assert config.data.train_limit is None
+
+
+def test_a_record_made_before_autoattack_still_reads():
+    from keras_hebb.run.config import from_dict
+
+    record = load_config("cpu").to_dict()
+    record["robustness"]["attacks"].update(apgd_steps=50, apgd_targets=3)
+    assert from_dict(record).robustness.attacks.pgd_steps == 20
 
 
 def test_a_config_file_replaces_the_variants_and_overrides_come_last(tmp_path):
@@ -151,6 +161,17 @@ def test_a_config_file_replaces_the_variants_and_overrides_come_last(tmp_path):
                 r"unknown key 'variants.hah.training_mode.stpes'. Did you mean "
                 r"'variants.hah.training_mode.steps'"
             ),
+        ),
+        (
+            "robustness.attacks.strength=weak",
+            (
+                r"robustness.attacks.strength: 'weak' is not one of "
+                r"\['standard', 'reduced'\]"
+            ),
+        ),
+        (
+            "robustness.attacks.apgd_steps=50",
+            r"unknown key 'robustness.attacks.apgd_steps'",
         ),
         ("epochs", r"Overrides must be dotted key=value pairs"),
     ],

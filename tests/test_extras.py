@@ -14,7 +14,7 @@ def names(requirements):
 def test_extras_include_what_they_name():
     robustness = names(_extras.extra_requirements("robustness"))
     experiments = names(_extras.extra_requirements("experiments"))
-    assert {"cleverhans", "adversarial-robustness-toolbox"} <= robustness
+    assert {"cleverhans", "pyautoattack", "torch"} <= robustness
     assert robustness <= experiments and "omegaconf" in experiments
     jax = names(_extras.extra_requirements("jax"))
     assert jax == {"jax"}

@@ -29,6 +29,14 @@ Keras 3.15 and TensorFlow 2.21 (this module):
   variables (and empties those during `fit`), so a layer's own metric
   cannot be updated there; Keras exports no way to ask which variables the
   current scope maps.
+- `saves_synchronized` and `load_unsynchronized`: Keras refuses
+  `BatchNormalization(synchronized=True)` on JAX and torch, and its loader
+  offers no hook for a built-in layer's config (`custom_objects` is looked
+  up by registered name, which built-ins lack), so a file saved on
+  TensorFlow with the networks' synchronized BatchNorm would not load there.
+  The archive's `config.json` is read, `synchronized` dropped (it only
+  matters when training across replicas), the model rebuilt in safe mode
+  and its weights loaded from the same file.
 - `op_determinism_enabled`: TensorFlow exports the switch of op determinism
   but not its reading (`tensorflow.python.framework.config`).
 
@@ -198,3 +206,44 @@ def metric_updatable_here(metric):
     if keras.backend.backend() != "jax" or scope is None:
         return True
     return all(scope.get_current_value(v) is not None for v in metric.variables)
+
+
+def _keras_config(path):
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read("config.json"))
+
+
+def _synchronized_layers(config):
+    """The configs of every synchronized BatchNormalization in a model config."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "BatchNormalization" and config.get(
+            "config", {}
+        ).get("synchronized"):
+            yield config["config"]
+        for value in config.values():
+            yield from _synchronized_layers(value)
+    elif isinstance(config, list):
+        for value in config:
+            yield from _synchronized_layers(value)
+
+
+def saves_synchronized(path):
+    """Whether the `.keras` file at `path` holds a synchronized BatchNorm."""
+    return any(True for _ in _synchronized_layers(_keras_config(path)))
+
+
+def load_unsynchronized(path):
+    """The model of a `.keras` file with every BatchNorm unsynchronized,
+    uncompiled (for a backend other than TensorFlow)."""
+    import keras
+
+    config = _keras_config(path)
+    for layer in _synchronized_layers(config):
+        layer["synchronized"] = False
+    config.pop("compile_config", None)
+    model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    model.load_weights(path)
+    return model

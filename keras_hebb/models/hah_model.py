@@ -76,7 +76,8 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
     def train_step(self, *args):
         """Keras' training step (on JAX: `jax_steps.train_step`), on the
         perturbed batch if a `training_perturbation` is set. Takes `(data)`
-        on TensorFlow and `(state, data)` on JAX, as Keras' own does."""
+        on TensorFlow and torch and `(state, data)` on JAX, as Keras' own
+        does."""
         *state, data = args
         if self._training_perturbation is not None:
             x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
@@ -106,9 +107,11 @@ class HaHModel(BuildsFromFirstReplica, keras.Model):
         return self._logs_for_strategy(super().test_step(*args))
 
     def _logs_for_strategy(self, logs):
-        """`logs` of a TensorFlow step as Keras' `fit` can reduce them under
-        this model's strategy."""
-        if spans_workers(self.distribute_strategy):
+        """`logs` of a step as Keras' `fit` can reduce them under this model's
+        strategy (TensorFlow's; other backends have none)."""
+        if keras.backend.backend() == "tensorflow" and spans_workers(
+            self.distribute_strategy
+        ):
             return multi_worker_logs(logs)
         return logs
 

@@ -4,27 +4,23 @@ Works on any Keras classifier of [0, 1] images to logits; names are imported
 on first use.
 """
 
-import warnings
-
 from keras_hebb._extras import require_extra
 from keras_hebb._lazy import lazy_exports
 
 require_extra("robustness", "keras_hebb.robustness")
 
-# The adversarial-robustness-toolbox warns at import that PyTorch is absent;
-# only its TensorFlow side is used. (This package runs before its modules.)
-warnings.filterwarnings("ignore", message="PyTorch not found")
-
 __all__ = [
-    "APGD",
     "BPDA",
     "FGSM",
     "PGD",
     "SPSA",
     "Attack",
+    "AutoAttack",
+    "AutoAttackRun",
     "CarliniWagnerL2",
     "MomentumIterative",
     "Square",
+    "TorchClassifier",
     "Transfer",
     "attack_accuracy",
     "conv_input_snr",
@@ -38,15 +34,16 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "APGD": "keras_hebb.robustness.apgd",
         "Attack": "keras_hebb.robustness.attacks",
+        "AutoAttack": "keras_hebb.robustness.autoattack",
+        "AutoAttackRun": "keras_hebb.robustness.autoattack",
         "BPDA": "keras_hebb.robustness.attacks",
         "CarliniWagnerL2": "keras_hebb.robustness.carlini_wagner",
         "FGSM": "keras_hebb.robustness.attacks",
         "MomentumIterative": "keras_hebb.robustness.attacks",
         "PGD": "keras_hebb.robustness.attacks",
         "SPSA": "keras_hebb.robustness.spsa",
-        "Square": "keras_hebb.robustness.square",
+        "TorchClassifier": "keras_hebb.robustness.torch_bridge",
         "Transfer": "keras_hebb.robustness.attacks",
         "attack_accuracy": "keras_hebb.robustness.attacks",
         "conv_input_snr": "keras_hebb.robustness.noise",

@@ -10,6 +10,26 @@ import math
 NORMS = ("linf", "l2")
 # Zero-mean additive noises of a given standard deviation (`noise.add_noise`).
 NOISE_KINDS = ("gaussian", "uniform")
+# The reference AutoAttack's strengths: its standard version, or a far weaker
+# run for tests only.
+STRENGTHS = ("standard", "reduced")
+# AutoAttack's standard version, in its order: its own names and how reports
+# show them.
+AUTOATTACK_ATTACKS = {
+    "apgd-ce": "APGD-CE",
+    "apgd-t": "APGD-T",
+    "fab-t": "FAB-T",
+    "square": "Square",
+}
+
+
+def strength_label(strength):
+    """How reports name a strength: 'standard' or 'REDUCED strength (tests only)'."""
+    if strength not in STRENGTHS:
+        raise ValueError(
+            f"`strength` must be one of {STRENGTHS}. Received: strength={strength!r}"
+        )
+    return "standard" if strength == "standard" else "REDUCED strength (tests only)"
 
 
 def check_budget(norm, eps):
@@ -47,13 +67,18 @@ def budget_label(key):
 
 @dataclasses.dataclass
 class AttackBudgets:
-    """How hard each attack of the robust-accuracy set tries (by default
-    AutoAttack's standard: APGD 100 steps, 9 target classes, 1 restart;
-    Square 5000 queries), and the masking checks' sweeps and tolerance."""
+    """How hard each attack of the robust-accuracy set tries, and the masking
+    checks' sweeps and tolerance.
 
-    apgd_steps: int = 100
-    apgd_targets: int = 9
-    square_queries: int = 5000
+    `strength` is the reference AutoAttack's: "standard" (its fixed
+    hyperparameters: APGD-CE and APGD-T 100 steps, 9 targets, FAB-T, Square
+    5,000 queries) or "reduced" (tests only, labelled so in every report);
+    `seed` is its random seed. The rest are the adaptive attacks run on top
+    (PGD, BPDA-PGD and transfer; SPSA) and the masking checks' sweeps.
+    """
+
+    strength: str = "standard"
+    seed: int = 0
     pgd_steps: int = 20
     pgd_restarts: int = 5
     spsa_iterations: int = 20

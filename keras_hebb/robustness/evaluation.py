@@ -1,20 +1,24 @@
 """Robust accuracy as a per-example worst case over an attack set, with masking checks.
 
 `robustness_evaluation` is what the project reports as robust accuracy: for
-each model and budget, APGD-CE, APGD-T, PGD with restarts, BPDA-PGD, SPSA
-(L_inf), Square (query-based, L_inf) and transfer from the other model, each attack's own accuracy, and
-the worst case per example over all of them; plus the gradient-masking
-checks for that budget.
+each model and budget, the reference AutoAttack (standard version: APGD-CE,
+APGD-T, FAB-T, Square) with its running robust accuracy after each of its
+attacks, then adaptive attacks for HaH's known traps on top (PGD with
+restarts, BPDA-PGD through the thresholds, SPSA on L_inf, transfer from the
+reference network), and the worst case per example over all of them; plus
+the gradient-masking checks for that budget, AutoAttack's own checks among
+them.
 """
 
 import dataclasses
 
-from keras_hebb.robustness.apgd import APGD
 from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, worst_case_accuracy
+from keras_hebb.robustness.autoattack import AutoAttack
 from keras_hebb.robustness.budgets import AttackBudgets, budget_key
 from keras_hebb.robustness.masking import (
     FAIL,
     NOT_APPLICABLE,
+    PASS,
     bpda_verdict,
     check_result,
     has_hard_choices,
@@ -23,35 +27,31 @@ from keras_hebb.robustness.masking import (
     white_box_verdict,
 )
 from keras_hebb.robustness.spsa import SPSA
-from keras_hebb.robustness.square import Square
 
 # Attacks that white-box PGD must beat, by the name the checks give them.
-RIVALS = {SPSA: "spsa", Square: "square", Transfer: "transfer"}
+RIVALS = {SPSA: "spsa", Transfer: "transfer"}
 
 
-def attack_set(eps, norm, budgets, source_model=None, bpda=True):
-    """The attacks whose per-example worst case is the robust accuracy."""
+def adaptive_attacks(eps, norm, budgets, source_model=None, bpda=True):
+    """The attacks run on top of AutoAttack, for HaH's known traps: PGD with
+    restarts (the masking checks' white box), BPDA-PGD through the thresholds
+    and divisive normalisation, SPSA (L_inf, gradient-free) and transfer."""
     pgd = PGD(eps, norm, budgets.pgd_steps, budgets.pgd_restarts)
-    attacks = [
-        APGD(eps, norm, loss="ce", steps=budgets.apgd_steps),
-        APGD(
-            eps,
-            norm,
-            loss="dlr",
-            targeted=True,
-            steps=budgets.apgd_steps,
-            target_classes=budgets.apgd_targets,
-        ),
-        pgd,
-    ]
+    attacks = [pgd]
     if bpda:
         attacks.append(BPDA(pgd, divisive_normalization=True))
     if norm == "linf":
         attacks.append(SPSA(eps, budgets.spsa_iterations, budgets.spsa_samples))
-        attacks.append(Square(eps, norm, budgets.square_queries))
     if source_model is not None:
         attacks.append(Transfer(source_model, pgd))
     return attacks
+
+
+def autoattack_check(run):
+    """AutoAttack's own checks as one masking check: FAIL if any warned."""
+    if not run.flags:
+        return check_result(PASS, "no AutoAttack check warned")
+    return check_result(FAIL, " | ".join(run.flags))
 
 
 def evaluate_budget(
@@ -62,9 +62,14 @@ def evaluate_budget(
     The eps sweep and the convergence sweep run on the first
     `masking_examples` images (all by default).
     """
-    attacks = attack_set(eps, norm, budgets, source_model, has_hard_choices(model))
+    reference = AutoAttack(eps, norm, budgets.strength, budgets.seed)
+    autoattack = reference.evaluate(model, images, labels)
+    attacks = adaptive_attacks(
+        eps, norm, budgets, source_model, has_hard_choices(model)
+    )
     result = worst_case_accuracy(model, attacks, images, labels)
     accuracy = {attack: result["per_attack"][attack.name] for attack in attacks}
+    robust = result["robust"] & autoattack.robust
     white_box = next(acc for a, acc in accuracy.items() if type(a) is PGD)
     rivals = {
         RIVALS[type(a)]: (acc, white_box)
@@ -93,16 +98,21 @@ def evaluate_budget(
             else (NOT_APPLICABLE, "no thresholds or divisive normalisation")
         )
     )
+    checks["autoattack"] = autoattack_check(autoattack)
     report_checks(model, norm, eps, checks)
     return {
         "eps": eps,
         "norm": norm,
         "examples": len(labels),
         "clean": result["clean"],
-        "per_attack": result["per_attack"],
-        "worst_case": result["worst_case"],
-        "robust_images": result["robust"].astype(int).tolist(),
-        "attack_seconds": result["seconds"],
+        "autoattack": autoattack.to_dict(),
+        "per_attack": {
+            reference.name: float(autoattack.robust.mean()),
+            **result["per_attack"],
+        },
+        "worst_case": float(robust.mean()),
+        "robust_images": robust.astype(int).tolist(),
+        "attack_seconds": {reference.name: autoattack.seconds, **result["seconds"]},
         "checks": checks,
         "flagged": any(c["verdict"] == FAIL for c in checks.values()),
     }
@@ -131,8 +141,8 @@ def robustness_evaluation(
 ):
     """Evaluates every model (dict name -> model) under every (norm, eps) budget.
 
-    `budgets` is an `AttackBudgets` (default: AutoAttack's standard
-    strengths). `sources` (dict name -> model or None) gives each model's transfer
+    `budgets` is an `AttackBudgets` (default: AutoAttack standard and the
+    adaptive attacks' strengths). `sources` (dict name -> model or None) gives each model's transfer
     source; by default `transfer_sources(models)`. The record's
     "robust_images" list which images every attack failed on (1), so that
     two models can be compared image by image.

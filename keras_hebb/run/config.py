@@ -43,7 +43,7 @@ from omegaconf import MISSING, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from keras_hebb.models.registry import NETWORKS
-from keras_hebb.robustness.budgets import NOISE_KINDS, NORMS, AttackBudgets
+from keras_hebb.robustness.budgets import NOISE_KINDS, NORMS, STRENGTHS, AttackBudgets
 from keras_hebb.robustness.corruption_names import CORRUPTIONS, SEVERITY_LEVELS
 from keras_hebb.run.data_options import AUGMENTATIONS, VALIDATION_SOURCES
 from keras_hebb.training import TRAINING_MODES
@@ -403,8 +403,24 @@ def config_yaml(config):
     return OmegaConf.to_yaml(OmegaConf.structured(config))
 
 
+# Attack strengths that records made before the reference AutoAttack joined
+# the attack set carry (ART's APGD and Square); nothing reads them now.
+RETIRED_ATTACK_KEYS = ("apgd_steps", "apgd_targets", "square_queries")
+
+
 def from_dict(record):
-    """The `RunConfig` recorded by `RunConfig.to_dict` (an output's record)."""
+    """The `RunConfig` recorded by `RunConfig.to_dict` (an output's record);
+    a record's retired attack strengths (`RETIRED_ATTACK_KEYS`) are left out."""
+    attacks = record.get("robustness", {}).get("attacks", {})
+    record = {
+        **record,
+        "robustness": {
+            **record.get("robustness", {}),
+            "attacks": {
+                k: v for k, v in attacks.items() if k not in RETIRED_ATTACK_KEYS
+            },
+        },
+    }
     try:
         config = OmegaConf.merge(OmegaConf.structured(RunConfig), record)
         return OmegaConf.to_object(config)
@@ -523,6 +539,7 @@ def problems_of(config):
     robustness = config.robustness
     positive(robustness.examples, "robustness.examples")
     positive(robustness.masking_examples, "robustness.masking_examples")
+    choice(robustness.attacks.strength, "robustness.attacks.strength", STRENGTHS)
     for key, budgets in (
         ("evaluation.attack_budgets", evaluation.attack_budgets),
         ("robustness.budgets", robustness.budgets),

@@ -17,7 +17,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from keras_hebb.robustness.budgets import budget_label, parse_budget_key
+from keras_hebb.robustness.budgets import (
+    AUTOATTACK_ATTACKS,
+    budget_label,
+    parse_budget_key,
+    strength_label,
+)
 from keras_hebb.run.comparison import metric_label, noise_key, pgd_key
 from keras_hebb.run.files import write_atomically, write_text
 from keras_hebb.run.statistics import binomial_interval
@@ -557,14 +562,40 @@ def attack_label(name):
 
 
 def describe_attacks(attacks):
+    """The attack set of a robustness record, in words. A record made before
+    the reference AutoAttack joined the set names the weaker set it ran."""
+    adaptive = (
+        f"PGD {attacks['pgd_steps']} steps x {attacks['pgd_restarts']} restarts "
+        f"(also behind BPDA and transfer), SPSA {attacks['spsa_iterations']} "
+        f"iterations x {attacks['spsa_samples']} samples (L_inf only)"
+    )
+    checks = (
+        f"checks: PGD steps {list(attacks['sweep_steps'])}, restarts "
+        f"{list(attacks['sweep_restarts'])}, eps x {list(attacks['eps_multiples'])}, "
+        f"tolerance {attacks['tolerance']}"
+    )
+    if "apgd_steps" in attacks:
+        square = (
+            f" and Square {attacks['square_queries']} queries (L_inf only)"
+            if "square_queries" in attacks
+            else ""
+        )
+        return (
+            "**the weaker attack set of an earlier version, not AutoAttack "
+            "standard**: ART's APGD-CE and APGD-T "
+            f"{attacks['apgd_steps']} steps (APGD-T over the {attacks['apgd_targets']} "
+            f"highest other classes){square}, {adaptive}; {checks}"
+        )
     return (
-        f"APGD-CE and APGD-T {attacks['apgd_steps']} steps (APGD-T over the "
-        f"{attacks['apgd_targets']} highest other classes), PGD {attacks['pgd_steps']} "
-        f"steps x {attacks['pgd_restarts']} restarts (also behind BPDA and transfer), "
-        f"SPSA {attacks['spsa_iterations']} iterations x {attacks['spsa_samples']} "
-        f"samples and Square {attacks['square_queries']} queries (both L_inf only); checks: PGD steps {list(attacks['sweep_steps'])}, "
-        f"restarts {list(attacks['sweep_restarts'])}, eps x "
-        f"{list(attacks['eps_multiples'])}, tolerance {attacks['tolerance']}"
+        f"the reference AutoAttack, {strength_label(attacks['strength'])} version "
+        "(APGD-CE, APGD-T, FAB-T, Square"
+        + (
+            ": 100 steps, 9 target classes, 5,000 queries"
+            if attacks["strength"] == "standard"
+            else ""
+        )
+        + f"; seed {attacks['seed']}), then adaptive attacks on top: {adaptive}; "
+        f"{checks}, and AutoAttack's own checks"
     )
 
 
@@ -604,6 +635,17 @@ def per_attack_table(models, budget, labels):
         ["clean", *[f"{results[n]['clean']:.4f}" for n in names]],
         ["**worst case**", *[f"**{results[n]['worst_case']:.4f}**" for n in names]],
     ]
+    if all("autoattack" in results[n] for n in names):
+        for attack, shown in AUTOATTACK_ATTACKS.items():
+            rows.append(
+                [
+                    f"AutoAttack: after {shown}",
+                    *[
+                        f"{results[n]['autoattack']['running'][attack]:.4f}"
+                        for n in names
+                    ],
+                ]
+            )
     attacks = {
         n: {attack_label(a): acc for a, acc in results[n]["per_attack"].items()}
         for n in names
