@@ -4,6 +4,7 @@ Run as a script with `KERAS_BACKEND` set (the backend is chosen when Keras
 is first imported, once per process):
 
     KERAS_BACKEND=jax python backend_step.py WEIGHTS_DIR OUT.npz
+    KERAS_BACKEND=torch python backend_step.py WEIGHTS_DIR OUT.npz
 
 For hah_vgg and baseline_vgg it loads `WEIGHTS_DIR/<network>.weights.h5`
 and saves `<network>/logits` and `<network>/losses` of a fixed batch,
@@ -44,13 +45,14 @@ def one_step(model):
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    arrays = {"logits": np.asarray(model(x)), "losses": np.zeros(0, "float32")}
+    numpy = keras.ops.convert_to_numpy
+    arrays = {"logits": numpy(model(x)), "losses": np.zeros(0, "float32")}
     if model.losses:
         arrays["losses"] = np.array([float(loss) for loss in model.losses])
     logs = model.train_on_batch(x, y, return_dict=True)
     arrays.update({f"log/{name}": np.float64(value) for name, value in logs.items()})
     arrays.update(
-        {f"after/{i}": np.asarray(w) for i, w in enumerate(model.trainable_weights)}
+        {f"after/{i}": numpy(w) for i, w in enumerate(model.trainable_weights)}
     )
     return arrays
 

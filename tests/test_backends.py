@@ -1,10 +1,10 @@
-"""The layers and networks on JAX as on TensorFlow.
+"""The layers and networks on JAX and torch as on TensorFlow.
 
 Keras picks its backend once per process (this suite's is TensorFlow), so
-JAX runs in subprocesses:
-the backend-neutral tests (marked `backends`) run again under
-`KERAS_BACKEND=jax`, and the tiny networks' forward pass and training step
-(`backend_step.py`) run on both backends from the same weights.
+JAX and torch run in subprocesses: the backend-neutral tests (marked
+`backends`) run again under `KERAS_BACKEND=jax` and `KERAS_BACKEND=torch`,
+and the tiny networks' forward pass and training step (`backend_step.py`)
+run on all three backends from the same weights.
 """
 
 import os
@@ -35,9 +35,21 @@ def run_on(backend, *args):
     return output
 
 
-def test_backend_neutral_tests_pass_on_jax():
+OTHER_BACKENDS = ("jax", "torch")
+
+
+@pytest.mark.parametrize("backend", OTHER_BACKENDS)
+def test_backend_neutral_tests_pass_on(backend):
     output = run_on(
-        "jax", "-m", "pytest", "-q", "-m", "backends", "-p", "no:cacheprovider", "tests"
+        backend,
+        "-m",
+        "pytest",
+        "-q",
+        "-m",
+        "backends",
+        "-p",
+        "no:cacheprovider",
+        "tests",
     )
     passed = int(re.search(r"(\d+) passed", output).group(1))
     assert passed >= 60, output[-2000:]
@@ -45,7 +57,8 @@ def test_backend_neutral_tests_pass_on_jax():
 
 @pytest.fixture(scope="module")
 def steps(tmp_path_factory):
-    """backend_step.py's figures on TensorFlow and on JAX, from one set of weights."""
+    """backend_step.py's figures on TensorFlow, JAX and torch, from one set of
+    weights."""
     import backend_step
     import keras
 
@@ -54,22 +67,24 @@ def steps(tmp_path_factory):
     for name, build in backend_step.networks().items():
         build(**backend_step.TINY).save_weights(root / f"{name}.weights.h5")
     backend_step.main(root, root / "tensorflow")  # this process's backend
-    run_on("jax", str(TESTS / "backend_step.py"), str(root), str(root / "jax"))
+    for backend in OTHER_BACKENDS:
+        run_on(backend, str(TESTS / "backend_step.py"), str(root), str(root / backend))
     return {
         backend: dict(np.load(root / f"{backend}.npz"))
-        for backend in ("tensorflow", "jax")
+        for backend in ("tensorflow", *OTHER_BACKENDS)
     }
 
 
+@pytest.mark.parametrize("backend", OTHER_BACKENDS)
 @pytest.mark.parametrize("network", ["hah_vgg", "baseline_vgg"])
-def test_networks_compute_the_same_numbers_on_both_backends(steps, network):
-    tensorflow, jax = steps["tensorflow"], steps["jax"]
+def test_networks_compute_the_same_numbers_on_every_backend(steps, network, backend):
+    tensorflow, other = steps["tensorflow"], steps[backend]
     keys = sorted(k for k in tensorflow if k.startswith(f"{network}/"))
-    assert keys == sorted(k for k in jax if k.startswith(f"{network}/"))
+    assert keys == sorted(k for k in other if k.startswith(f"{network}/"))
     assert len(tensorflow[f"{network}/losses"]) == (6 if network == "hah_vgg" else 0)
     for key in keys:
         np.testing.assert_allclose(
-            jax[key], tensorflow[key], rtol=2e-4, atol=2e-5, err_msg=key
+            other[key], tensorflow[key], rtol=2e-4, atol=2e-5, err_msg=key
         )
     logs = {k.rsplit("/", 1)[1] for k in keys if "/log/" in k}
     if network == "hah_vgg":

@@ -29,7 +29,7 @@ def readme_python_examples():
 
 
 def tiny_classifier(hah):
-    """32x32 RGB -> one conv block (the method's, or conv + ReLU) -> 3 logits."""
+    """32x32 RGB -> one conv block (the method's, or conv + ReLU) -> 4 logits."""
     import keras
 
     from keras_hebb.models import HaHModel, hah_block
@@ -40,21 +40,22 @@ def tiny_classifier(hah):
     else:
         x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    model = HaHModel(inputs, keras.layers.Dense(3)(x), name="hah" if hah else "base")
+    model = HaHModel(inputs, keras.layers.Dense(4)(x), name="hah" if hah else "base")
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 
 
 def example_data():
     """What the README's examples take from the reader, small: a one-block
-    three-class HaH network `model` and its `baseline` (APGD's DLR loss needs
-    three classes), CIFAR-shaped splits and 28x28 grayscale `digits`."""
+    four-class HaH network `model` and its `baseline` (AutoAttack's targeted
+    DLR loss needs four classes), CIFAR-shaped splits and 28x28 grayscale
+    `digits`."""
     rng = np.random.default_rng(0)
 
     def split(n):
         return (
             rng.uniform(size=(n, 32, 32, 3)).astype("float32"),
-            rng.integers(0, 3, size=n),
+            rng.integers(0, 4, size=n),
         )
 
     names = {}

@@ -272,11 +272,12 @@ def attack_accuracy(model, attack, images, labels):
     return float(correct.mean()), correct, adversarial
 
 
-def worst_case_accuracy(model, attacks, images, labels, verbose=True):
+def worst_case_accuracy(model, attacks, images, labels, verbose=True, robust=None):
     """Per-example worst case over a set of attacks, as AutoAttack reports it.
 
     An example counts as robust only if the model is right on the clean image
-    and on every attack's adversarial example.
+    and on every attack's adversarial example (and, where `robust` is given,
+    a bool `(n,)` of what earlier attacks left robust, if it is True there).
 
     Returns:
         dict with "clean", "per_attack" (name -> accuracy), "seconds" (name ->
@@ -284,8 +285,9 @@ def worst_case_accuracy(model, attacks, images, labels, verbose=True):
         which examples every attack failed on).
     """
     images, labels = check_model_inputs(model, images, labels)
-    robust = predictions(model, images) == labels
-    result = {"clean": float(robust.mean()), "per_attack": {}, "seconds": {}}
+    correct = predictions(model, images) == labels
+    result = {"clean": float(correct.mean()), "per_attack": {}, "seconds": {}}
+    robust = correct if robust is None else correct & robust
     for attack in attacks:
         start = time.perf_counter()
         accuracy, correct, _ = attack_accuracy(model, attack, images, labels)

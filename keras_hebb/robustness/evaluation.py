@@ -67,9 +67,10 @@ def evaluate_budget(
     attacks = adaptive_attacks(
         eps, norm, budgets, source_model, has_hard_choices(model)
     )
-    result = worst_case_accuracy(model, attacks, images, labels)
+    result = worst_case_accuracy(
+        model, attacks, images, labels, robust=autoattack.robust
+    )
     accuracy = {attack: result["per_attack"][attack.name] for attack in attacks}
-    robust = result["robust"] & autoattack.robust
     white_box = next(acc for a, acc in accuracy.items() if type(a) is PGD)
     rivals = {
         RIVALS[type(a)]: (acc, white_box)
@@ -110,8 +111,8 @@ def evaluate_budget(
             reference.name: float(autoattack.robust.mean()),
             **result["per_attack"],
         },
-        "worst_case": float(robust.mean()),
-        "robust_images": robust.astype(int).tolist(),
+        "worst_case": result["worst_case"],
+        "robust_images": result["robust"].astype(int).tolist(),
         "attack_seconds": {reference.name: autoattack.seconds, **result["seconds"]},
         "checks": checks,
         "flagged": any(c["verdict"] == FAIL for c in checks.values()),

@@ -586,16 +586,18 @@ def describe_attacks(attacks):
             f"{attacks['apgd_steps']} steps (APGD-T over the {attacks['apgd_targets']} "
             f"highest other classes){square}, {adaptive}; {checks}"
         )
+    strength = (
+        "standard version (APGD-CE, APGD-T, FAB-T, Square: 100 steps, 9 target "
+        "classes, 5,000 queries"
+        if attacks["strength"] == "standard"
+        else f"{strength_label(attacks['strength'])} (APGD-CE, APGD-T, FAB-T, Square"
+    )
     return (
-        f"the reference AutoAttack, {strength_label(attacks['strength'])} version "
-        "(APGD-CE, APGD-T, FAB-T, Square"
-        + (
-            ": 100 steps, 9 target classes, 5,000 queries"
-            if attacks["strength"] == "standard"
-            else ""
-        )
+        f"the reference AutoAttack, {strength}"
         + f"; seed {attacks['seed']}), then adaptive attacks on top: {adaptive}; "
-        f"{checks}, and AutoAttack's own checks"
+        f"{checks}, and AutoAttack's own checks. The networks are deterministic, so "
+        "AutoAttack's randomised version (EoT) is not needed; its randomness check "
+        "confirms it on every run"
     )
 
 
@@ -681,6 +683,14 @@ def robustness_markdown(record):
     seeds = list(record["by_seed"])
     lines = [
         "# Robust accuracy: per-example worst case over the attack set",
+        *(
+            [
+                "**AutoAttack ran at REDUCED strength (tests only): these figures "
+                "are not robust accuracy.**"
+            ]
+            if record["attacks"].get("strength") == "reduced"
+            else []
+        ),
         (
             f"Data: {record['data_source']}; {len(seeds)} seed(s) of each network; "
             f"{record['seconds'] / 60:.1f} minutes. Attacks: "
