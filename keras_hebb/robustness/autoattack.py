@@ -14,6 +14,7 @@ not needed; its own check for randomness (one of its `checks`) confirms it
 on each run.
 """
 
+import contextlib
 import dataclasses
 import logging
 import re
@@ -91,6 +92,22 @@ class AutoAttackLog(logging.Handler):
             self.fooled[attack] = self.fooled.get(attack, 0) + int(count)
         elif self.verbose and message.startswith("robust accuracy after"):
             say(f"{self.model_name}: AutoAttack: {message}")
+
+
+@contextlib.contextmanager
+def capturing(handler):
+    """AutoAttack's log, every level, to `handler` alone while the block runs."""
+    logger = logging.getLogger(LOGGER)
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 class AutoAttack(Attack):
@@ -171,21 +188,12 @@ class AutoAttack(Attack):
         correct = predictions(model, images) == labels
         log = AutoAttackLog(model.name, verbose)
         reference = self.reference(TorchClassifier(model), classes)
-        logger = logging.getLogger(LOGGER)
-        level, propagate = logger.level, logger.propagate
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-        logger.addHandler(log)
-        try:
+        with capturing(log):
             adversarial, _ = reference.run_standard_evaluation(
                 nchw(images),
                 torch.from_numpy(labels.astype("int64")),
                 batch_size=self.batch_size,
             )
-        finally:
-            logger.removeHandler(log)
-            logger.setLevel(level)
-            logger.propagate = propagate
         adversarial = nhwc(adversarial)
         robust = correct & (predictions(model, adversarial) == labels)
         running = running_accuracy(int(correct.sum()), log.fooled, len(labels))

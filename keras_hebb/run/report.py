@@ -676,6 +676,12 @@ def per_attack_table(models, budget, labels):
     return table(["", *[labels.get(n, n) for n in names]], rows)
 
 
+REDUCED_WARNING = (
+    "**AutoAttack ran at REDUCED strength (tests only): these figures are not "
+    "robust accuracy.**"
+)
+
+
 def robustness_markdown(record):
     """The robustness record as Markdown: the worst case per variant with its
     spread and paired comparison, then each attack and check per seed."""
@@ -683,14 +689,7 @@ def robustness_markdown(record):
     seeds = list(record["by_seed"])
     lines = [
         "# Robust accuracy: per-example worst case over the attack set",
-        *(
-            [
-                "**AutoAttack ran at REDUCED strength (tests only): these figures "
-                "are not robust accuracy.**"
-            ]
-            if record["attacks"].get("strength") == "reduced"
-            else []
-        ),
+        *([REDUCED_WARNING] if record["attacks"].get("strength") == "reduced" else []),
         (
             f"Data: {record['data_source']}; {len(seeds)} seed(s) of each network; "
             f"{record['seconds'] / 60:.1f} minutes. Attacks: "
