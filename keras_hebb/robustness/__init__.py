@@ -19,7 +19,6 @@ __all__ = [
     "AutoAttackRun",
     "CarliniWagnerL2",
     "MomentumIterative",
-    "Square",
     "TorchClassifier",
     "Transfer",
     "attack_accuracy",

@@ -285,9 +285,9 @@ def worst_case_accuracy(model, attacks, images, labels, verbose=True, robust=Non
         which examples every attack failed on).
     """
     images, labels = check_model_inputs(model, images, labels)
-    correct = predictions(model, images) == labels
-    result = {"clean": float(correct.mean()), "per_attack": {}, "seconds": {}}
-    robust = correct if robust is None else correct & robust
+    clean_correct = predictions(model, images) == labels
+    result = {"clean": float(clean_correct.mean()), "per_attack": {}, "seconds": {}}
+    robust = clean_correct if robust is None else clean_correct & robust
     for attack in attacks:
         start = time.perf_counter()
         accuracy, correct, _ = attack_accuracy(model, attack, images, labels)
