@@ -9,9 +9,21 @@ times itself, in one run.
 
     python experiments/benchmark.py --widths 0.25 1.0 --batch-size 128
 
-With `--ops` it times the order statistics of the HaH layers at the
-shapes of each width (fused iterated max against `top_k`), forward and
-backward, to show what each costs.
+Each network is timed in every precision of `--precisions` (float32 and
+mixed bfloat16 by default), as a ratio to the baseline's step in the same
+precision and, for bfloat16, to its own float32 step.
+
+With `--profile` it also times hah_vgg with each of its parts removed (the
+fractional threshold, divisive normalisation, the HaH blocks altogether),
+which shows where HaH's extra time goes.
+
+    python experiments/benchmark.py --widths 0.25 1.0 --profile
+
+With `--ops` it times the selections and the divisive normalisation of the
+HaH layers at the shapes of each width, in each precision: the HaH top-K
+sum (fused iterated max against `top_k`, forward and backward), the
+threshold's k-th value (bisection on the bit patterns against `top_k`) and
+divisive normalisation (forward and backward).
 
     python experiments/benchmark.py --widths 0.25 1.0 --ops
 
@@ -51,9 +63,16 @@ import numpy as np
 import tensorflow as tf
 
 from keras_hebb.hah import num_winners
+from keras_hebb.layers import DivisiveNormalization
 from keras_hebb.models import baseline_vgg, hah_vgg
 from keras_hebb.models.vgg import conv_widths
-from keras_hebb.order_statistics import kth_largest, kth_smallest_per_map, top_k_sum
+from keras_hebb.order_statistics import (
+    _kth_smallest_by_bisection,
+    _kth_smallest_by_top_k,
+    kth_largest,
+    top_k_sum,
+)
+from keras_hebb.precision import PRECISIONS, precision_policy
 from keras_hebb.robustness.attacks import PGD
 from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.robustness.noise import noise_sweep
@@ -77,6 +96,13 @@ NETWORKS = {
     "baseline_vgg": baseline_vgg,
     "hah_vgg": hah_vgg,
     "hah_vgg keep=1": lambda **kwargs: hah_vgg(keep=1.0, **kwargs),
+}
+# `--profile` adds them: hah_vgg without each of its parts.
+PROFILE = {
+    "hah_vgg no divnorm": lambda **kwargs: hah_vgg(divisive_norm=False, **kwargs),
+    "hah_vgg no HaH blocks": lambda **kwargs: hah_vgg(
+        hah_layers=(), alphas=(), **kwargs
+    ),
 }
 # `--implementations` adds it to the networks timed.
 TWO_PASS = {
@@ -122,7 +148,21 @@ def parse_args(argv=None):
         help="ops run at once (0: TensorFlow's default)",
     )
     parser.add_argument(
-        "--ops", action="store_true", help="time the HaH order statistics"
+        "--precisions",
+        nargs="+",
+        default=list(PRECISIONS),
+        choices=PRECISIONS,
+        help="the precisions each network is timed in",
+    )
+    parser.add_argument(
+        "--ops",
+        action="store_true",
+        help="time the HaH selections and divisive normalisation",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also time hah_vgg with each of its parts removed",
     )
     parser.add_argument(
         "--implementations",
@@ -155,8 +195,9 @@ def parse_args(argv=None):
     return args
 
 
-def compiled_network(name, depth, width, jit_compile):
-    model = {**NETWORKS, **TWO_PASS}[name](depth=depth, width=width)
+def compiled_network(name, depth, width, jit_compile, precision="float32"):
+    with precision_policy(precision):
+        model = {**NETWORKS, **PROFILE, **TWO_PASS}[name](depth=depth, width=width)
     model.compile(
         keras.optimizers.Adam(1e-3),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -231,24 +272,37 @@ def main(argv=None):
     for width in args.widths:
         if args.ops:
             compare_order_statistics(
-                depth=args.depth, width=width, batch_size=args.batch_size
+                args.depth, width, args.batch_size, args.precisions
             )
             continue
         if args.training_modes:
             compare_training_modes(x, y, width, args)
             continue
-        names = PAPER_NETWORKS if args.evaluation else list(NETWORKS)
-        if args.implementations:
-            names = [*names, *TWO_PASS]
-        models = {
-            name: compiled_network(name, args.depth, width, args.jit_compile)
-            for name in names
-        }
         if args.evaluation:
+            models = {
+                name: compiled_network(name, args.depth, width, args.jit_compile)
+                for name in PAPER_NETWORKS
+            }
             compare_evaluation(models, args.eval_images)
             continue
+        names = [
+            *NETWORKS,
+            *(PROFILE if args.profile else ()),
+            *(TWO_PASS if args.implementations else ()),
+        ]
+        models = {
+            (name, precision): compiled_network(
+                name, args.depth, width, args.jit_compile, precision
+            )
+            for precision in args.precisions
+            for name in names
+        }
         compare_training(models, x, y, width, args)
         if args.data is not None:
+            models = {
+                name: compiled_network(name, args.depth, width, args.jit_compile)
+                for name in PAPER_NETWORKS
+            }
             compare_pipeline(
                 {name: models[name] for name in PAPER_NETWORKS},
                 args.data,
@@ -259,18 +313,47 @@ def main(argv=None):
 
 
 def compare_training(models, x, y, width, args):
-    """Prints training images/s of each network and the cost ratios."""
+    """Prints training images/s of each (network, precision) and its step as a
+    ratio to the baseline's in the same precision (and, in bfloat16, its
+    speed-up over its own float32 step); with `--profile`, the share of
+    HaH's extra time each removed part took."""
     for model in models.values():
         seconds_per_step(model, x, y, 2)
-    times = {name: [] for name in models}
+    times = {key: [] for key in models}
     for _ in range(args.rounds):
-        for name, model in models.items():
-            times[name].append(seconds_per_step(model, x, y, args.steps))
-    speeds = {name: len(x) / statistics.median(t) for name, t in times.items()}
-    for name, speed in speeds.items():
+        for key, model in models.items():
+            times[key].append(seconds_per_step(model, x, y, args.steps))
+    steps = {key: statistics.median(t) for key, t in times.items()}
+    for (name, precision), step in steps.items():
+        line = (
+            f"width {width:g}  {precision:14s} {name:21s} {len(x) / step:8.1f} "
+            f"images/s, {step / steps['baseline_vgg', precision]:.2f}x the "
+            "baseline step"
+        )
+        if precision != "float32" and (name, "float32") in steps:
+            line += f", {steps[name, 'float32'] / step:.2f}x faster than float32"
+        print(line)
+    if args.profile:
+        print_time_shares(steps, width)
+
+
+def print_time_shares(steps, width):
+    """Prints what share of hah_vgg's extra time over the baseline each part
+    took, as the time saved by removing it."""
+    for precision in sorted({precision for _, precision in steps}):
+        extra = steps["hah_vgg", precision] - steps["baseline_vgg", precision]
+        shares = {
+            part: (steps["hah_vgg", precision] - steps[name, precision]) / extra
+            for part, name in (
+                ("fractional threshold", "hah_vgg keep=1"),
+                ("divisive normalisation", "hah_vgg no divnorm"),
+                ("all HaH blocks", "hah_vgg no HaH blocks"),
+            )
+        }
         print(
-            f"width {width:g}  {name:15s} {speed:8.1f} images/s, "
-            f"{speeds['baseline_vgg'] / speed:.2f}x the baseline step"
+            f"width {width:g}  {precision:14s} HaH's extra "
+            f"{1000 * extra:.0f} ms/step: "
+            + ", ".join(f"{part} {share:.0%}" for part, share in shares.items())
         )
 
 
@@ -324,7 +407,7 @@ def milliseconds(function, x, rounds=5):
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
-        tf.nest.map_structure(np.asarray, function(x))
+        tf.nest.map_structure(lambda tensor: tensor.numpy(), function(x))
         times.append(time.perf_counter() - start)
     return 1000 * statistics.median(times)
 
@@ -342,21 +425,36 @@ def with_gradient(function):
     return value_and_gradient
 
 
-def compare_order_statistics(depth, width, batch_size):
-    """Prints the cost of each HaH layer's selections, fused against top_k."""
+# The compute dtype of each precision.
+COMPUTE_DTYPES = {"float32": "float32", "mixed_bfloat16": "bfloat16"}
+
+
+def compare_order_statistics(depth, width, batch_size, precisions):
+    """Prints the cost of each HaH layer's selections (ours against top_k)
+    and of its divisive normalisation, in the compute dtype of each
+    precision (the HaH score is float32 in both)."""
     rng = np.random.default_rng(2022)
     for shape in hah_layer_shapes(depth, width, batch_size):
-        x = tf.constant(np.maximum(rng.normal(size=shape), 0).astype("float32"))
+        values = np.maximum(rng.normal(size=shape), 0).astype("float32")
         k = num_winners(shape[-1], 0.1)
-        timings = order_statistic_timings(x, k, int(0.8 * shape[1] * shape[2]))
         print(
             f"width {width:g} {shape!s:20s} K={k:3d}  "
-            + ", ".join(f"{name} {ms:.1f} ms" for name, ms in timings.items())
+            + ", ".join(
+                f"{name} {ms:.1f} ms"
+                for name, ms in hah_score_timings(tf.constant(values), k).items()
+            )
         )
+        for precision in precisions:
+            x = tf.cast(values, COMPUTE_DTYPES[precision])
+            timings = threshold_and_divnorm_timings(x, int(0.8 * shape[1] * shape[2]))
+            print(
+                f"width {width:g} {shape!s:20s} {precision:14s} "
+                + ", ".join(f"{name} {ms:.1f} ms" for name, ms in timings.items())
+            )
 
 
-def order_statistic_timings(x, k, below):
-    """Milliseconds of the HaH top-K sum (both ways) and of the k-th values."""
+def hah_score_timings(x, k):
+    """Milliseconds of the HaH top-K sum (both ways) and of its K-th value."""
     by_top_k = with_gradient(
         lambda a: tf.reduce_sum(tf.math.top_k(a, k, sorted=False).values, -1)
     )
@@ -366,8 +464,19 @@ def order_statistic_timings(x, k, below):
         "K-th value alone": milliseconds(
             graph_function(lambda a: kth_largest(a, k)), x
         ),
-        "threshold k-th value": milliseconds(
-            graph_function(lambda a: kth_smallest_per_map(a, below)), x
+    }
+
+
+def threshold_and_divnorm_timings(x, below):
+    """Milliseconds of the threshold's k-th value (both ways) and of divisive
+    normalisation forward and backward, on `x` in its own dtype."""
+    return {
+        "threshold k-th value, top_k": milliseconds(
+            graph_function(lambda a: _kth_smallest_by_top_k(a, below)), x
+        ),
+        "bisection": milliseconds(lambda a: _kth_smallest_by_bisection(a, below), x),
+        "divisive normalisation (fwd+bwd)": milliseconds(
+            with_gradient(DivisiveNormalization(0.1, dtype=x.dtype.name)), x
         ),
     }
 

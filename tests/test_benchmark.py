@@ -17,19 +17,25 @@ def benchmark():
 TINY = ["--widths", "0.0625", "--depth", "11", "--batch-size", "8"]
 
 
-def test_training_prints_images_per_second_and_ratios(benchmark, capsys):
-    benchmark.main([*TINY, "--steps", "1", "--rounds", "1"])
+def test_training_prints_both_precisions_and_the_profile(benchmark, capsys):
+    benchmark.main([*TINY, "--steps", "1", "--rounds", "1", "--profile"])
     out = capsys.readouterr().out
     assert "tensorflow" in out and "intra-op threads" in out
-    for name in ("baseline_vgg", "hah_vgg", "hah_vgg keep=1"):
-        assert f"{name} " in out
-    assert out.count("x the baseline step") == 3
+    networks = [*benchmark.NETWORKS, *benchmark.PROFILE]
+    for name in networks:
+        assert f"float32        {name} " in out
+        assert f"mixed_bfloat16 {name} " in out
+    assert out.count("x the baseline step") == 2 * len(networks)
+    assert out.count("x faster than float32") == len(networks)
+    assert out.count("HaH's extra") == 2 and "divisive normalisation" in out
 
 
-def test_ops_prints_every_hah_layer(benchmark, capsys):
-    benchmark.main([*TINY, "--ops"])
+def test_ops_prints_every_hah_layer_in_each_precision(benchmark, capsys):
+    benchmark.main([*TINY, "--ops", "--precisions", "mixed_bfloat16"])
     out = capsys.readouterr().out
-    assert out.count("threshold k-th value") == 4
+    assert out.count("HaH top-K sum") == 4
+    assert out.count("mixed_bfloat16 threshold k-th value, top_k") == 4
+    assert "float32        threshold" not in out
 
 
 def test_evaluation_prints_both_ratios(benchmark, capsys):

@@ -1,13 +1,18 @@
+import importlib.metadata
 import json
 import pathlib
 import subprocess
 import sys
 
 import pytest
+import yaml
 
+import keras_hebb
+from keras_hebb.run import cli
 from keras_hebb.saving import load_model
 
 COMMAND = pathlib.Path(sys.executable).parent / "keras-hebb"
+ROOT = pathlib.Path(__file__).parents[1]
 
 
 def run(*args):
@@ -50,6 +55,25 @@ def test_help_lists_subcommands_and_every_option_shows_its_default():
     ):
         text = run_help.stdout.split(option, 2)[-1].split("\n  -")[0]
         assert "default" in text, option
+
+
+def test_version_prints_the_package_version(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["--version"])
+    assert exit.value.code == 0
+    assert capsys.readouterr().out == f"keras-hebb {keras_hebb.__version__}\n"
+
+
+def test_citation_and_license_match_the_package():
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["version"] == keras_hebb.__version__
+    assert citation["preferred-citation"]["identifiers"][0]["value"] == (
+        "arXiv:2202.13074"
+    )
+    license_text = (ROOT / "LICENSE").read_text()
+    assert "Apache License" in license_text and "Version 2.0" in license_text
+    metadata = importlib.metadata.metadata("keras-hebb")
+    assert metadata["License"] == citation["license"] == "Apache-2.0"
 
 
 def test_help_answers_without_importing_tensorflow():

@@ -5,8 +5,12 @@ from keras import ops
 
 from keras_hebb.order_statistics import (
     MAX_K_FOR_ITERATED_MAX,
+    _kth_smallest_by_bisection,
+    _kth_smallest_by_top_k,
+    float_of_keys,
     kth_largest,
     kth_smallest_per_map,
+    order_keys,
     top_k_sum,
 )
 
@@ -69,3 +73,55 @@ def test_kth_smallest_per_map_matches_sorting(rng, keep_fraction):
     maps = x.transpose(0, 3, 1, 2).reshape(2, 3, 35)
     expected = np.sort(maps, axis=-1)[..., k - 1][:, None, None, :]
     np.testing.assert_array_equal(np.asarray(kth_smallest_per_map(x, k)), expected)
+
+
+def sorted_kth_per_map(x, k):
+    """The NumPy reference: the k-th of each (sample, channel) map, sorted."""
+    b, h, w, c = x.shape
+    maps = x.transpose(0, 3, 1, 2).reshape(b, c, h * w)
+    return np.sort(maps, axis=-1)[..., k - 1][:, None, None, :]
+
+
+def awkward_maps(rng):
+    """Maps of ties, zeros (signed), negatives, infinities, tiny values and
+    constants (no subnormals: TensorFlow flushes them to zero on CPU)."""
+    x = with_ties(rng, (3, 4, 5, 6))
+    x[0, :, :, 0] = 0.0  # all zeros
+    x[1, :, :, 0] = 2.5  # constant
+    x[2, :, :, 0] = np.maximum(x[2, :, :, 0], 0)  # rectified: many zeros
+    x[0, :2, :, 1] = -0.0
+    x[1, 0, 0, 2], x[2, 0, 0, 2] = np.inf, -np.inf
+    x[:, :, :, 3] = np.abs(x[:, :, :, 3]) * 1e-30  # tiny
+    return x
+
+
+@pytest.mark.parametrize("kth", [_kth_smallest_by_bisection, _kth_smallest_by_top_k])
+@pytest.mark.parametrize("k", [1, 2, 10, 16, 19, 20])
+def test_both_kth_smallest_paths_equal_sorting_on_awkward_maps(rng, kth, k):
+    x = awkward_maps(rng)
+    got = np.asarray(kth(x, k))
+    np.testing.assert_array_equal(got, sorted_kth_per_map(x, k))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_bisection_is_exact_in_half_precision(rng, dtype):
+    x = ops.cast(awkward_maps(rng), dtype)
+    reference = np.asarray(ops.cast(x, "float32"))
+    for k in (1, 7, 20):
+        got = _kth_smallest_by_bisection(x, k)
+        assert ops.dtype(got) == dtype
+        np.testing.assert_array_equal(
+            np.asarray(ops.cast(got, "float32")), sorted_kth_per_map(reference, k)
+        )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_order_keys_order_as_the_floats_do(dtype):
+    values = np.array([-np.inf, -3.0, -1e-30, -0.0, 0.0, 1e-30, 1.0, np.inf])
+    x = ops.cast(values, dtype)
+    keys = np.asarray(order_keys(x)).astype("int64")
+    assert list(keys) == sorted(keys) and len(set(keys)) == len(keys)
+    np.testing.assert_array_equal(
+        np.asarray(ops.cast(float_of_keys(order_keys(x), dtype), "float32")),
+        np.asarray(ops.cast(x, "float32")),
+    )

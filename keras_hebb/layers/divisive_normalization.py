@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_hebb.layers.data_format import channels_last_only
+from keras_hebb.precision import at_least_float32
 
 FIELDS = ("linf", "l1", "l2")
 
@@ -21,7 +22,9 @@ class DivisiveNormalization(keras.layers.Layer):
     - `"l2"`: the square root of the sum of `x**2`,
 
     taken per channel, then averaged over channels. The maximum is per
-    sample. The layer has no weights.
+    sample. The layer has no weights. Under a mixed policy
+    (`keras_hebb.precision`) the field and the division are computed in
+    float32 and the output is cast to the compute dtype.
 
     Args:
         sigma: float in [0, 1], weight of the per-sample maximum of the
@@ -89,10 +92,13 @@ class DivisiveNormalization(keras.layers.Layer):
         return window_mean * float(self.pool_size**2)
 
     def suppression_field(self, x):
-        """The channel-averaged field `s`, shape `(batch, height, width, 1)`."""
+        """The channel-averaged field `s`, shape `(batch, height, width, 1)`,
+        at least float32: the max pool selects in `x`'s dtype (exact), the
+        sums are taken in float32."""
         if self.field == "linf":
             pooled = ops.max_pool(ops.abs(x), self.pool_size, 1, "same")
-            return ops.mean(pooled, axis=-1, keepdims=True)
+            return ops.mean(at_least_float32(pooled), axis=-1, keepdims=True)
+        x = at_least_float32(x)
         if self.field == "l1":
             # The box sum is linear, so averaging over channels first gives
             # the same field at 1/C of the cost.
@@ -108,7 +114,8 @@ class DivisiveNormalization(keras.layers.Layer):
         divisor = self.sigma * peak + (1.0 - self.sigma) * field + 1e-7
         if self.straight_through:
             divisor = ops.stop_gradient(divisor)
-        return inputs / divisor
+        outputs = at_least_float32(inputs) / divisor
+        return ops.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

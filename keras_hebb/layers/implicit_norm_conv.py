@@ -19,7 +19,9 @@ class ImplicitNormConv2D(keras.layers.Conv2D):
     Scaling a filter by any positive number leaves the output unchanged, so
     the layer needs no batch normalisation to keep its scale in check. The
     division is applied to the kernel before the convolution, which gives
-    the same result as dividing the output and costs less.
+    the same result as dividing the output and costs less. Under a mixed
+    policy (`keras_hebb.precision`) the norms are taken of the float32
+    weights and the normalised kernel is cast to the compute dtype.
 
     Args:
         filters: int, the number of output channels.
@@ -83,6 +85,9 @@ class ImplicitNormConv2D(keras.layers.Conv2D):
             raise ValueError(
                 f"`epsilon` must be a positive float. Received: epsilon={epsilon}"
             )
+        # The filter norms are taken of the float32 weights under a mixed
+        # policy (see `normalized_kernel`), so Keras must not cast the kernel.
+        kwargs["autocast"] = False
         super().__init__(
             filters=filters,
             kernel_size=kernel_size,
@@ -102,12 +107,15 @@ class ImplicitNormConv2D(keras.layers.Conv2D):
         self.epsilon = float(epsilon)
 
     def normalized_kernel(self):
-        """The kernel with each filter divided by its l2 norm plus epsilon."""
+        """The kernel with each filter divided by its l2 norm plus epsilon,
+        computed from the weights in their own dtype (float32 under a mixed
+        policy), then cast to the compute dtype."""
         kernel = self.kernel
         norms = ops.sqrt(ops.sum(ops.square(kernel), axis=(0, 1, 2)))
-        return kernel / (norms + self.epsilon)
+        return ops.cast(kernel / (norms + self.epsilon), self.compute_dtype)
 
     def call(self, inputs):
+        inputs = ops.cast(inputs, self.compute_dtype)
         outputs = self.convolution_op(inputs, self.normalized_kernel())
         if self.activation is not None:
             return self.activation(outputs)

@@ -95,7 +95,7 @@ def batch_norm(name):
     )
 
 
-def dense(units, name, activation=None):
+def dense(units, name, activation=None, dtype=None):
     """A Dense layer with PyTorch's default initialisation."""
     return keras.layers.Dense(
         units,
@@ -103,13 +103,19 @@ def dense(units, name, activation=None):
         kernel_initializer=torch_default_initializer(),
         bias_initializer=torch_default_initializer(),
         name=name,
+        dtype=dtype,
     )
+
+
+def logits(x, num_classes):
+    """The `logits` Dense layer, float32 under any policy (the loss's dtype)."""
+    return dense(num_classes, "logits", dtype="float32")(x)
 
 
 def classifier(x, num_classes):
     """Flatten and one Dense layer to logits."""
     x = keras.layers.Flatten(name="flatten")(x)
-    return dense(num_classes, "logits")(x)
+    return logits(x, num_classes)
 
 
 def check_threshold_kind(kind):

@@ -19,6 +19,7 @@ from keras_hebb.models.blocks import (
     hah_block,
     hah_block_options,
     hah_layer_alphas,
+    logits,
     scaled,
     standardized_input,
 )
@@ -40,7 +41,7 @@ def lenet(width, input_shape, num_classes, mean, std, block, name):
         x = keras.layers.MaxPooling2D(2, name=f"pool_after_conv{index}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = dense(scaled(LENET_HIDDEN, width), "hidden", activation="relu")(x)
-    return HaHModel(inputs, dense(num_classes, "logits")(x), name=name)
+    return HaHModel(inputs, logits(x, num_classes), name=name)
 
 
 def baseline_lenet(

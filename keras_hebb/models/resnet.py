@@ -34,10 +34,10 @@ from keras_hebb.models.blocks import (
     check_width,
     conv_bn,
     conv_bn_relu,
-    dense,
     hah_block,
     hah_block_options,
     hah_layer_alphas,
+    logits,
     scaled,
     standardized_input,
 )
@@ -118,7 +118,7 @@ def resnet(plan, input_shape, num_classes, mean, std, block, implicit_norm, name
             )
         x = block(x, index, channels, stride, residual)
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    return HaHModel(inputs, dense(num_classes, "logits")(x), name=name)
+    return HaHModel(inputs, logits(x, num_classes), name=name)
 
 
 def plain_block(implicit_norm):

@@ -25,6 +25,7 @@ import re
 import sys
 import threading
 
+import keras_hebb
 from keras_hebb.distribute import STRATEGIES
 from keras_hebb.run.config import ConfigError, config_yaml, load_config, preset_names
 from keras_hebb.run.data_options import tfds_name
@@ -155,6 +156,9 @@ def parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     main.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    main.add_argument(
+        "--version", action="version", version=f"%(prog)s {keras_hebb.__version__}"
+    )
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, help):

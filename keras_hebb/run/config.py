@@ -43,6 +43,7 @@ from omegaconf import MISSING, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from keras_hebb.models.registry import NETWORKS
+from keras_hebb.precision import PRECISIONS
 from keras_hebb.robustness.budgets import NOISE_KINDS, NORMS, STRENGTHS, AttackBudgets
 from keras_hebb.robustness.corruption_names import CORRUPTIONS, SEVERITY_LEVELS
 from keras_hebb.run.data_options import AUGMENTATIONS, VALIDATION_SOURCES
@@ -130,7 +131,8 @@ class TrainingConfig:
 
     `schedule`: "step" multiplies the learning rate by 0.1 after each
     fraction of the epochs in `lr_drops`; "cosine" decays it to zero;
-    "constant" keeps it.
+    "constant" keeps it. `precision`: "float32", or "mixed_bfloat16"
+    (bfloat16 compute, float32 weights; see `keras_hebb.precision`).
     """
 
     epochs: int = 100
@@ -141,6 +143,7 @@ class TrainingConfig:
     schedule: str = "step"
     lr_drops: list[float] = dataclasses.field(default_factory=lambda: [0.6, 0.8])
     seeds: list[int] = dataclasses.field(default_factory=lambda: [2022])
+    precision: str = "float32"
 
 
 @dataclasses.dataclass
@@ -476,6 +479,7 @@ def problems_of(config):
     positive(training.batch_size, "training.batch_size")
     choice(training.optimizer, "training.optimizer", OPTIMIZERS)
     choice(training.schedule, "training.schedule", SCHEDULES)
+    choice(training.precision, "training.precision", PRECISIONS)
     need(
         training.learning_rate > 0 and math.isfinite(training.learning_rate),
         "training.learning_rate",

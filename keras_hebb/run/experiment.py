@@ -39,6 +39,7 @@ from keras_hebb.callbacks import StopOnNonFinite
 from keras_hebb.distribute import get_strategy, shard_by_examples, worker_index
 from keras_hebb.metrics import activation_histogram, activation_sparsity
 from keras_hebb.models.registry import builder_parameters, get_builder
+from keras_hebb.precision import precision_policy
 from keras_hebb.probes import sparse_blocks
 from keras_hebb.progress import say
 from keras_hebb.robustness.attacks import PGD, attack_accuracy
@@ -144,7 +145,8 @@ def build_network(config, variant, seed, strategy=None):
     keras.utils.set_random_seed(seed)
     builder = get_builder(config.variants[variant].network)
     with (strategy or get_strategy()).scope():
-        model = builder(**network_arguments(config, variant))
+        with precision_policy(config.training.precision):
+            model = builder(**network_arguments(config, variant))
         model.training_perturbation = training_perturbation(
             config.variants[variant].training_mode, seed
         )
@@ -176,8 +178,10 @@ def seed_folder(output, variant, seed):
 
 def training_setting(config, variant, seed):
     """Everything the trained weights of (`variant`, `seed`) depend on (the
-    training mode only when it is not "standard", as before it existed)."""
+    training mode only when it is not "standard" and the precision only when
+    it is not "float32", as before they existed)."""
     mode = dataclasses.asdict(config.variants[variant].training_mode)
+    training = config.to_dict()["training"]
     return {
         "variant": variant,
         "network": config.variants[variant].network,
@@ -185,8 +189,8 @@ def training_setting(config, variant, seed):
         **({"training_mode": mode} if mode["kind"] != "standard" else {}),
         "training": {
             key: value
-            for key, value in config.to_dict()["training"].items()
-            if key != "seeds"
+            for key, value in training.items()
+            if key != "seeds" and not (key == "precision" and value == "float32")
         },
         "data": data_setting(config.data),
         "seed": seed,
