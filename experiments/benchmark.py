@@ -46,7 +46,7 @@ gradient TensorFlow uses by default.
     python experiments/benchmark.py --widths 0.25 1.0 --implementations
 
 With `--data FOLDER` it also compares training steps/s fed by the real
-input pipeline (`keras_hebb.run.data.image_dataset`, cache warmed) against steps fed
+input pipeline (`keras_hebb.data.image_dataset`, cache warmed) against steps fed
 by one constant in-memory batch, to show whether the pipeline limits speed.
 
     python experiments/benchmark.py --widths 0.25 --data ../shared/data/cifar10-jpeg
@@ -62,6 +62,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_hebb.data import image_dataset
 from keras_hebb.hah import num_winners
 from keras_hebb.layers import DivisiveNormalization
 from keras_hebb.models import baseline_vgg, hah_vgg
@@ -77,7 +78,6 @@ from keras_hebb.robustness.attacks import PGD
 from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.robustness.noise import noise_sweep
 from keras_hebb.run.config import load_config
-from keras_hebb.run.data import image_dataset
 from keras_hebb.training.adversarial_training import AdversarialTraining, fgsm_rs
 from keras_hebb.training.noise_training import GaussianNoiseTraining
 

@@ -14,8 +14,8 @@ import time
 import keras
 
 from keras_hebb.callbacks import AttackEvaluation, NoiseEvaluation, SparsityEvaluation
+from keras_hebb.data import as_arrays, image_dataset
 from keras_hebb.robustness import PGD
-from keras_hebb.run.data import as_arrays, image_dataset
 from keras_hebb.saving import load_model
 
 

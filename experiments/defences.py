@@ -27,12 +27,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from keras_hebb.files import write_json, write_text
 from keras_hebb.robustness.budgets import budget_label
 from keras_hebb.run.comparison import compare_scores, mean_nonzero, noise_key
 from keras_hebb.run.config import from_dict
 from keras_hebb.run.corruption_report import per_image_scores
 from keras_hebb.run.experiment import read_per_image, seed_folder
-from keras_hebb.run.files import write_json, write_text
 from keras_hebb.run.report import (
     cell,
     describe_attacks,

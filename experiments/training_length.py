@@ -19,10 +19,10 @@ import argparse
 import pathlib
 import sys
 
+from keras_hebb.files import write_atomically, write_json, write_text
 from keras_hebb.run import experiment
 from keras_hebb.run.cli import add_config_options, resolved_config
 from keras_hebb.run.config import ConfigError
-from keras_hebb.run.files import write_atomically, write_json, write_text
 from keras_hebb.run.report import cell, difference_text, p_values_text, table
 
 

@@ -1,7 +1,7 @@
 """keras-hebb: Keras networks with sparse, strong activations (HaH learning).
 
-The method (`layers`, `models`, `hah_score`), the evaluation (`robustness`,
-`metrics`, `callbacks`) and the runs (`keras_hebb.run`: configuration,
+The method (`layers`, `models`, `hah_score`), the data (`data`), the
+evaluation (`robustness`, `metrics`, `callbacks`) and the runs (`keras_hebb.run`: configuration,
 training, reports, the `keras-hebb` command). Submodules are imported on
 first use, so that the command line answers `--help` without TensorFlow.
 """
@@ -10,11 +10,12 @@ from keras_hebb._lazy import lazy_exports
 
 __version__ = "0.2.0"
 
-__all__ = ["hah_score", "layers", "models", "saving", "validation"]
+__all__ = ["data", "hah_score", "layers", "models", "saving", "validation"]
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
+        "data": "keras_hebb.data",
         "hah_score": "keras_hebb.hah",
         "layers": "keras_hebb.layers",
         "models": "keras_hebb.models",

@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image
 
-from keras_hebb.run.data import CIFAR10_CLASSES
+from keras_hebb.data.constants import CIFAR10_CLASSES
 
 
 def class_level(label):

@@ -9,6 +9,7 @@ import yaml
 
 import keras_hebb
 from keras_hebb.run import cli
+from keras_hebb.run.config import load_config
 from keras_hebb.saving import load_model
 
 COMMAND = pathlib.Path(sys.executable).parent / "keras-hebb"
@@ -185,6 +186,11 @@ def test_a_grayscale_three_class_folder_trains_and_evaluates_end_to_end(tmp_path
         "data.validation_limit=6",
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    # Output to a pipe, not a terminal: a line per epoch, no progress bars.
+    assert "\x1b[" not in result.stdout and "\r" not in result.stdout
+    epochs = [line for line in result.stdout.splitlines() if " - loss: " in line]
+    smoke_epochs = load_config("smoke").training.epochs
+    assert len(epochs) == 2 * smoke_epochs, result.stdout[-3000:]
     record = json.loads((output / "results.json").read_text())
     assert record["data_source"] == f"image folder {data}"
     for variant in ("baseline", "hah"):
@@ -199,8 +205,6 @@ def test_a_grayscale_three_class_folder_trains_and_evaluates_end_to_end(tmp_path
 
 
 def test_another_keras_backend_is_refused_by_name(monkeypatch, capsys):
-    from keras_hebb.run import cli
-
     monkeypatch.setenv("KERAS_BACKEND", "jax")
     with pytest.raises(SystemExit) as exit_:
         cli.main(["config", "--preset", "smoke"])

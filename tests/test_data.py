@@ -6,8 +6,8 @@ import tensorflow as tf
 from folders import class_level, write_image_folder
 from PIL import Image
 
-from keras_hebb import validation
-from keras_hebb.run import data
+from keras_hebb import data, validation
+from keras_hebb.data import sources
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +156,7 @@ def test_tfds_failure_says_what_to_pass(monkeypatch):
     def offline(*args, **kwargs):
         raise ConnectionError("no route to host")
 
-    monkeypatch.setattr(data.tfds, "load", offline)
+    monkeypatch.setattr(sources.tfds, "load", offline)
     with pytest.raises(
         data.DataSourceError, match="--data ../shared/data/cifar10-jpeg"
     ):

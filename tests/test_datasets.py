@@ -9,7 +9,8 @@ from folders import class_level, write_class_folder
 from PIL import Image
 from scripts import load_script
 
-from keras_hebb.run import data
+from keras_hebb import data
+from keras_hebb.data import pipeline, statistics
 
 CLASSES = ("circle", "square", "triangle")
 
@@ -18,9 +19,9 @@ CLASSES = ("circle", "square", "triangle")
 def fresh_cache(tmp_path, monkeypatch):
     """Statistics go to a cache of the test's own, read anew."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    data.cached_info.cache_clear()
+    statistics.cached_info.cache_clear()
     yield
-    data.cached_info.cache_clear()
+    statistics.cached_info.cache_clear()
 
 
 @pytest.fixture
@@ -47,12 +48,12 @@ def test_statistics_are_computed_once_and_cached(grayscale, monkeypatch):
     first = data.dataset_info(grayscale)
     cached = list((grayscale.parent / "cache" / "keras-hebb" / "statistics").iterdir())
     assert len(cached) == 1 and json.loads(cached[0].read_text())["mean"]
-    data.cached_info.cache_clear()
+    statistics.cached_info.cache_clear()
 
     def recompute(dataset):
         raise AssertionError("statistics recomputed")
 
-    monkeypatch.setattr(data, "channel_statistics", recompute)
+    monkeypatch.setattr(statistics, "channel_statistics", recompute)
     assert data.dataset_info(grayscale) == first
 
 
@@ -93,7 +94,7 @@ def test_images_of_another_size_are_resized_or_named(tmp_path):
     Image.fromarray(np.zeros((30, 30, 3), np.uint8)).save(odd)
     with pytest.raises(data.DataSourceError, match=rf"{odd} has shape \(30, 30, 3\)"):
         data.image_dataset(folder, "train", 4)
-    data.cached_info.cache_clear()
+    statistics.cached_info.cache_clear()
     images, _ = data.as_arrays(
         data.image_dataset(folder, "train", 4, image_size=(32, 32))
     )
@@ -117,12 +118,14 @@ def test_test_classes_must_be_the_training_classes(grayscale):
 
 
 def test_labels_beyond_the_classes_stop_the_pipeline(grayscale):
-    batch = data.assert_valid_batch(
+    batch = pipeline.assert_valid_batch(
         np.zeros((2, 4, 4, 1), "float32"), np.array([0, 2]), 3
     )
     assert batch[1].numpy().tolist() == [0, 2]
     with pytest.raises(Exception, match="num_classes=3"):
-        data.assert_valid_batch(np.zeros((2, 4, 4, 1), "float32"), np.array([0, 3]), 3)
+        pipeline.assert_valid_batch(
+            np.zeros((2, 4, 4, 1), "float32"), np.array([0, 3]), 3
+        )
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from keras_hebb.run.files import write_atomically, write_json
+from keras_hebb.files import write_atomically, write_json
 
 
 def test_a_crash_while_writing_keeps_the_previous_complete_file(tmp_path):

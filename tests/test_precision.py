@@ -64,12 +64,12 @@ def test_an_unknown_precision_is_refused_by_name():
 def in_both_precisions(make_layer, x):
     """The outputs of one layer's float32 and mixed bfloat16 versions, with the
     same weights."""
-    outputs = []
+    outputs, weights = [], None
     for precision in ("float32", "mixed_bfloat16"):
         with precision_policy(precision):
             layer = make_layer()
         layer.build(x.shape)
-        if outputs:
+        if weights is not None:
             layer.set_weights(weights)
         weights = layer.get_weights()
         outputs.append(np.asarray(ops.cast(layer(x), "float32")))
@@ -80,7 +80,7 @@ def test_divisive_normalization_stays_within_bfloat16_tolerance(rng):
     x = rectified(rng, (2, 8, 8, 16))
     for field in ("linf", "l1", "l2"):
         exact, mixed = in_both_precisions(
-            lambda: layers.DivisiveNormalization(0.1, field=field), x
+            lambda field=field: layers.DivisiveNormalization(0.1, field=field), x
         )
         np.testing.assert_allclose(mixed, exact, rtol=BFLOAT16_RTOL, atol=1e-6)
 

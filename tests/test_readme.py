@@ -23,9 +23,37 @@ def test_ci_runs_the_readme_test_command():
     assert test_command in ci_lines
 
 
-def readme_python_examples():
-    readme = (ROOT / "README.md").read_text()
-    return re.findall(r"```python\n(.*?)\n```", readme, flags=re.DOTALL)
+# The pages whose Python examples run, in this order, in one namespace.
+EXAMPLE_PAGES = ("README.md", "docs/api.md", "docs/usage.md", "docs/running.md")
+
+
+def python_examples():
+    """(page, example) for every ```python block of `EXAMPLE_PAGES`."""
+    return [
+        (page, example)
+        for page in EXAMPLE_PAGES
+        for example in re.findall(
+            r"```python\n(.*?)\n```", (ROOT / page).read_text(), flags=re.DOTALL
+        )
+    ]
+
+
+def test_every_page_with_python_examples_is_run():
+    pages = {"README.md", *(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))}
+    with_examples = {p for p in pages if "```python" in (ROOT / p).read_text()}
+    assert with_examples <= set(EXAMPLE_PAGES)
+
+
+def test_documentation_links_resolve():
+    for page in (
+        "README.md",
+        *(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")),
+    ):
+        path = ROOT / page
+        for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text()):
+            local = target.split("#")[0]
+            if local and not target.startswith("http"):
+                assert (path.parent / local).exists(), f"{page}: {target}"
 
 
 def tiny_classifier(hah):
@@ -67,20 +95,21 @@ def example_data():
     return names
 
 
-def test_readme_python_examples_run(tmp_path, monkeypatch):
-    """Each example runs, in order, in one namespace; the data and models it
-    takes from the reader are small ones, given again before each example."""
+def test_python_examples_run(tmp_path, monkeypatch):
+    """Each example of the README and the docs runs, in order, in one
+    namespace; the data and models it takes from the reader are small ones,
+    given again before each example."""
     import keras
 
     monkeypatch.chdir(tmp_path)
     keras.config.disable_interactive_logging()
-    examples = readme_python_examples()
-    assert len(examples) >= 6
+    examples = python_examples()
+    assert len(examples) >= 7 and examples[0][0] == "README.md"
     namespace = {}
     try:
-        for index, example in enumerate(examples):
+        for index, (page, example) in enumerate(examples):
             namespace.update(example_data())
-            code = compile(example, f"README.md python example {index + 1}", "exec")
-            exec(code, namespace)  # noqa: S102 (running the README's own code is the test)
+            code = compile(example, f"{page} python example {index + 1}", "exec")
+            exec(code, namespace)  # noqa: S102 (running the pages' own code is the test)
     finally:
         keras.config.enable_interactive_logging()

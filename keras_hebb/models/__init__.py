@@ -7,6 +7,7 @@ from keras_hebb._lazy import lazy_exports
 
 __all__ = [
     "HaHModel",
+    "HaHOptions",
     "baseline_lenet",
     "baseline_resnet",
     "baseline_vgg",
@@ -24,6 +25,7 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "HaHModel": "keras_hebb.models.hah_model",
+        "HaHOptions": "keras_hebb.models.hah_options",
         "baseline_vgg": "keras_hebb.models.vgg",
         "hah_vgg": "keras_hebb.models.vgg",
         "baseline_resnet": "keras_hebb.models.resnet",

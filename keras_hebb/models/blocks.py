@@ -14,27 +14,10 @@ from keras_hebb.layers.divisive_normalization import DivisiveNormalization
 from keras_hebb.layers.fractional_threshold import FractionalThreshold
 from keras_hebb.layers.hah_cost import HaHCost
 from keras_hebb.layers.implicit_norm_conv import ImplicitNormConv2D
+from keras_hebb.models.hah_options import HaHOptions
 
 # The paper's per-layer HaH weights for the first six convs of VGG16.
 PAPER_ALPHAS = (0.0045, 0.0025, 0.0013, 0.001, 0.0008, 0.0005)
-# CIFAR-10's per-channel training-set statistics, as published with
-# torchvision's CIFAR examples (and used by the paper's code).
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR10_STD = (0.2471, 0.2435, 0.2616)
-THRESHOLD_KINDS = ("fractional", "adaptive", "none")
-# The `hah_block` arguments every HaH builder takes under the same name (the
-# builders also take `gradient`, as `hah_gradient`).
-HAH_BLOCK_OPTIONS = (
-    "ratio",
-    "demote",
-    "sigma",
-    "keep",
-    "field",
-    "implicit_norm",
-    "divisive_norm",
-    "threshold",
-    "threshold_scale",
-)
 
 
 def torch_default_initializer():
@@ -118,17 +101,9 @@ def classifier(x, num_classes):
     return logits(x, num_classes)
 
 
-def check_threshold_kind(kind):
-    if kind not in THRESHOLD_KINDS:
-        raise ValueError(
-            f"`threshold` must be one of {THRESHOLD_KINDS}. Received: threshold={kind!r}"
-        )
-
-
 def threshold_layer(kind, keep, scale, name):
     """The threshold of a sparse block: `FractionalThreshold(keep)`,
     `AdaptiveThreshold(scale)`, or None for `"none"`."""
-    check_threshold_kind(kind)
     if kind == "fractional":
         return FractionalThreshold(keep, name=name)
     if kind == "adaptive":
@@ -203,14 +178,6 @@ def conv_bn(x, filters, suffix, kernel_size=3, strides=1, implicit_norm=False):
     return batch_norm(f"bn{suffix}")(x)
 
 
-def hah_block_options(arguments):
-    """The `hah_block` keyword arguments among a HaH builder's `arguments`
-    (its `locals()` on entry): `HAH_BLOCK_OPTIONS`, and `hah_gradient` as
-    `gradient`."""
-    options = {name: arguments[name] for name in HAH_BLOCK_OPTIONS}
-    return {**options, "gradient": arguments["hah_gradient"]}
-
-
 def hah_block(
     x,
     filters,
@@ -218,26 +185,19 @@ def hah_block(
     suffix,
     kernel_size=3,
     strides=1,
-    ratio=0.1,
-    demote=1.0,
-    sigma=0.1,
-    keep=0.2,
-    field="linf",
-    gradient="local",
-    implicit_norm=True,
-    divisive_norm=True,
-    threshold="fractional",
-    threshold_scale=1.0,
     shortcut=None,
+    hah_options=None,
+    **options,
 ):
     """The method's sparse, strong block, applied to the tensor `x`.
 
     conv -> `HaHCost(alpha, ratio, demote)` -> (+ `shortcut`) -> ReLU ->
     `DivisiveNormalization(sigma)` -> `FractionalThreshold(keep)`, with the
-    conv an `ImplicitNormConv2D` ('same' padding, no bias). The defaults are
-    the paper's. Layers are named `conv<suffix>`, `hah<suffix>`,
-    `add<suffix>`, `relu<suffix>`, `divnorm<suffix>` and `threshold<suffix>`,
-    which is how `keras_hebb.probes` and the reports name the block.
+    conv an `ImplicitNormConv2D` ('same' padding, no bias), as `HaHOptions`
+    says (the paper's by default). Layers are named `conv<suffix>`,
+    `hah<suffix>`, `add<suffix>`, `relu<suffix>`, `divnorm<suffix>` and
+    `threshold<suffix>`, which is how `keras_hebb.probes` and the reports
+    name the block.
 
     Args:
         x: a symbolic 4D tensor `(batch, height, width, channels)`.
@@ -247,18 +207,11 @@ def hah_block(
         suffix: str or int that names the block's layers.
         kernel_size: the conv's kernel size.
         strides: the conv's strides.
-        ratio: HaH winners' fraction of channels, in (0, 1).
-        demote: weight of the losers' mean in the HaH score.
-        sigma: divisive normalisation's weight of the global maximum.
-        keep: fraction of each channel map the fractional threshold keeps.
-        field: divisive normalisation's field, "linf", "l1" or "l2".
-        gradient: "local" (the paper's) or "end_to_end".
-        implicit_norm: False makes the conv a plain bias-free `Conv2D`.
-        divisive_norm: False drops the divisive normalisation.
-        threshold: "fractional" (the paper's), "adaptive" or "none".
-        threshold_scale: the adaptive threshold's multiple of the map's mean.
         shortcut: None, or a tensor of the conv's output shape added before
             the ReLU (a residual block's second conv).
+        hah_options: a `HaHOptions`, None for the paper's.
+        **options: `HaHOptions` fields by name, over `hah_options`
+            (`ratio=0.25`, `keep=0.3`, ...).
 
     Returns:
         The block's output, `(batch, height / strides, width / strides,
@@ -273,15 +226,22 @@ def hah_block(
     >>> [layer.name for layer in model.layers][1:5]
     ['hah1', 'relu1', 'divnorm1', 'threshold1']
     """
-    check_threshold_kind(threshold)
-    layer = conv(filters, kernel_size, f"conv{suffix}", strides, implicit_norm)
+    o = HaHOptions.of(hah_options, **options)
+    layer = conv(filters, kernel_size, f"conv{suffix}", strides, o.implicit_norm)
     x = HaHCost(
-        layer, alpha, ratio=ratio, demote=demote, gradient=gradient, name=f"hah{suffix}"
+        layer,
+        alpha,
+        ratio=o.ratio,
+        demote=o.demote,
+        gradient=o.gradient,
+        name=f"hah{suffix}",
     )(x)
     if shortcut is not None:
         x = keras.layers.Add(name=f"add{suffix}")([x, shortcut])
     x = keras.layers.ReLU(name=f"relu{suffix}")(x)
-    if divisive_norm:
-        x = DivisiveNormalization(sigma, field=field, name=f"divnorm{suffix}")(x)
-    sparsify = threshold_layer(threshold, keep, threshold_scale, f"threshold{suffix}")
+    if o.divisive_norm:
+        x = DivisiveNormalization(o.sigma, field=o.field, name=f"divnorm{suffix}")(x)
+    sparsify = threshold_layer(
+        o.threshold, o.keep, o.threshold_scale, f"threshold{suffix}"
+    )
     return x if sparsify is None else sparsify(x)

@@ -10,26 +10,24 @@ alphas (the paper's first two, for VGG16) are our choice.
 
 import keras
 
+from keras_hebb.data.constants import MNIST_MEAN, MNIST_STD
 from keras_hebb.models.blocks import (
     PAPER_ALPHAS,
-    check_threshold_kind,
     check_width,
     conv_relu_bn,
     dense,
     hah_block,
-    hah_block_options,
     hah_layer_alphas,
     logits,
     scaled,
     standardized_input,
 )
 from keras_hebb.models.hah_model import HaHModel
+from keras_hebb.models.hah_options import HaHOptions
 
 LENET_CONVS = (32, 64)
 LENET_HIDDEN = 256
 # MNIST's training-set statistics, as published with PyTorch's MNIST example.
-MNIST_MEAN = (0.1307,)
-MNIST_STD = (0.3081,)
 
 
 def lenet(width, input_shape, num_classes, mean, std, block, name):
@@ -84,19 +82,11 @@ def hah_lenet(
     num_classes=10,
     hah_layers=2,
     alphas=PAPER_ALPHAS[:2],
-    ratio=0.1,
-    demote=1.0,
-    sigma=0.1,
-    keep=0.2,
-    field="linf",
-    hah_gradient="local",
-    implicit_norm=True,
-    divisive_norm=True,
-    threshold="fractional",
-    threshold_scale=1.0,
     input_mean=MNIST_MEAN,
     input_std=MNIST_STD,
     name="hah_lenet",
+    hah_options=None,
+    **options,
 ):
     """The LeNet-style network with HaH blocks (by default both convs).
 
@@ -106,11 +96,13 @@ def hah_lenet(
         num_classes: number of logits.
         hah_layers: int n (the first n convs) or 1-based conv indices in 1..2.
         alphas: one float for all HaH layers, or one per HaH layer.
-        ratio, demote, sigma, keep, field, hah_gradient, implicit_norm,
-            divisive_norm, threshold, threshold_scale: as in `hah_vgg`.
         input_mean: per-channel mean used to standardise inputs.
         input_std: per-channel standard deviation used to standardise inputs.
         name: the model's name.
+        hah_options: a `HaHOptions` (None: the paper's), the blocks'
+            options.
+        **options: `HaHOptions` fields by name, over `hah_options`
+            (`keep=0.3`, `hah_gradient="end_to_end"`, ...).
 
     Returns:
         A `HaHModel` mapping `(batch, *input_shape)` pixels in [0, 1] to
@@ -121,13 +113,14 @@ def hah_lenet(
     >>> keras_hebb.models.hah_lenet(width=0.25, num_classes=3).output_shape
     (None, 3)
     """
-    options = hah_block_options(locals())
+    hah = HaHOptions.of(hah_options, **options)
     alpha_of = hah_layer_alphas(hah_layers, alphas, len(LENET_CONVS))
-    check_threshold_kind(threshold)
 
     def block(x, index, channels):
         if index not in alpha_of:
-            return conv_relu_bn(x, channels, index, 5, implicit_norm)
-        return hah_block(x, channels, alpha_of[index], index, kernel_size=5, **options)
+            return conv_relu_bn(x, channels, index, 5, hah.implicit_norm)
+        return hah_block(
+            x, channels, alpha_of[index], index, kernel_size=5, hah_options=hah
+        )
 
     return lenet(width, input_shape, num_classes, input_mean, input_std, block, name)

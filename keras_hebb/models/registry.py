@@ -16,6 +16,8 @@ Example:
 import importlib
 import inspect
 
+from keras_hebb.models.hah_options import HaHOptions
+
 NETWORKS = {
     "baseline_vgg": "keras_hebb.models.vgg:baseline_vgg",
     "hah_vgg": "keras_hebb.models.vgg:hah_vgg",
@@ -55,5 +57,11 @@ def get_builder(name):
 
 
 def builder_parameters(name):
-    """The keyword arguments the builder `name` accepts, in order."""
-    return list(inspect.signature(get_builder(name)).parameters)
+    """The keyword arguments the builder `name` accepts, in order; a HaH
+    builder's (one taking `hah_options`) include every `HaHOptions` field,
+    which it takes by name too."""
+    parameters = inspect.signature(get_builder(name)).parameters
+    names = [n for n, p in parameters.items() if p.kind is not p.VAR_KEYWORD]
+    if "hah_options" in parameters:
+        names += HaHOptions.builder_names()
+    return names

@@ -26,22 +26,20 @@ pool), with the first of the paper's alphas: our choice, not the paper's.
 
 import keras
 
+from keras_hebb.data.constants import CIFAR10_MEAN, CIFAR10_STD
 from keras_hebb.models.blocks import (
-    CIFAR10_MEAN,
-    CIFAR10_STD,
     PAPER_ALPHAS,
-    check_threshold_kind,
     check_width,
     conv_bn,
     conv_bn_relu,
     hah_block,
-    hah_block_options,
     hah_layer_alphas,
     logits,
     scaled,
     standardized_input,
 )
 from keras_hebb.models.hah_model import HaHModel
+from keras_hebb.models.hah_options import HaHOptions
 
 # Basic blocks per stage of the ResNets of He et al. (2016) built from them.
 RESNET_BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
@@ -143,12 +141,12 @@ def plain_resnet(plan, input_shape, num_classes, input_mean, input_std, name):
 
 
 def sparse_resnet(
-    plan, hah_layers, alphas, input_shape, num_classes, mean, std, name, **hah
+    plan, hah_layers, alphas, input_shape, num_classes, mean, std, name, hah
 ):
-    """The HaH version of a ResNet plan (see the module docstring)."""
+    """The HaH version of a ResNet plan (see the module docstring), with the
+    blocks of the `HaHOptions` `hah`."""
     alpha_of = hah_layer_alphas(hah_layers, alphas, len(plan))
-    check_threshold_kind(hah["threshold"])
-    implicit_norm = hah["implicit_norm"]
+    implicit_norm = hah.implicit_norm
     plain = plain_block(implicit_norm)
 
     def block(x, index, channels, stride, residual):
@@ -161,7 +159,7 @@ def sparse_resnet(
             index,
             strides=stride,
             shortcut=residual,
-            **hah,
+            hah_options=hah,
         )
 
     return resnet(plan, input_shape, num_classes, mean, std, block, implicit_norm, name)
@@ -210,19 +208,11 @@ def hah_resnet(
     num_classes=10,
     hah_layers=HAH_LAYERS,
     alphas=PAPER_ALPHAS[:HAH_LAYERS],
-    ratio=0.1,
-    demote=1.0,
-    sigma=0.1,
-    keep=0.2,
-    field="linf",
-    hah_gradient="local",
-    implicit_norm=True,
-    divisive_norm=True,
-    threshold="fractional",
-    threshold_scale=1.0,
     input_mean=CIFAR10_MEAN,
     input_std=CIFAR10_STD,
     name="hah_resnet",
+    hah_options=None,
+    **options,
 ):
     """ResNet-18 or -34 for CIFAR with HaH blocks on its first convs.
 
@@ -230,7 +220,7 @@ def hah_resnet(
     `DivisiveNormalization` -> threshold; every conv is an
     `ImplicitNormConv2D`. By default the stem and the first stage (convs
     1-5) are HaH convs, with alphas 0.0045 ... 0.0008 (the paper's first
-    five, for VGG16). The HaH arguments mean what they mean in `hah_vgg`.
+    five, for VGG16). The blocks are as `HaHOptions` says.
 
     Args:
         depth: 18 or 34, the number of weight layers.
@@ -240,20 +230,13 @@ def hah_resnet(
         hah_layers: int n (the first n convs) or 1-based conv indices in
             1..depth - 1.
         alphas: one float for all HaH layers, or one per HaH layer.
-        ratio: HaH winners' fraction of channels, in (0, 1).
-        demote: weight of the losers' mean in the HaH score.
-        sigma: divisive normalisation's weight of the global maximum.
-        keep: fraction of each channel map the fractional threshold keeps.
-        field: divisive normalisation's field, "linf", "l1" or "l2".
-        hah_gradient: "local" (the paper's) or "end_to_end".
-        implicit_norm: bool; False makes every conv a plain bias-free conv.
-        divisive_norm: bool; False drops the HaH blocks' divisive
-            normalisation.
-        threshold: "fractional", "adaptive" or "none".
-        threshold_scale: the adaptive threshold's multiple of the map's mean.
         input_mean: per-channel mean used to standardise inputs.
         input_std: per-channel standard deviation used to standardise inputs.
         name: the model's name.
+        hah_options: a `HaHOptions` (None: the paper's), the blocks'
+            options.
+        **options: `HaHOptions` fields by name, over `hah_options`
+            (`keep=0.3`, `hah_gradient="end_to_end"`, ...).
 
     Returns:
         A `HaHModel` mapping `(batch, *input_shape)` pixels in [0, 1] to
@@ -275,7 +258,7 @@ def hah_resnet(
         input_mean,
         input_std,
         name,
-        **hah_block_options(locals()),
+        HaHOptions.of(hah_options, **options),
     )
 
 
@@ -321,19 +304,11 @@ def hah_wide_resnet(
     num_classes=10,
     hah_layers=HAH_LAYERS,
     alphas=PAPER_ALPHAS[:HAH_LAYERS],
-    ratio=0.1,
-    demote=1.0,
-    sigma=0.1,
-    keep=0.2,
-    field="linf",
-    hah_gradient="local",
-    implicit_norm=True,
-    divisive_norm=True,
-    threshold="fractional",
-    threshold_scale=1.0,
     input_mean=CIFAR10_MEAN,
     input_std=CIFAR10_STD,
     name="hah_wide_resnet",
+    hah_options=None,
+    **options,
 ):
     """WideResNet-`depth`-`widen` with HaH blocks on its first convs.
 
@@ -348,11 +323,13 @@ def hah_wide_resnet(
         num_classes: number of logits.
         hah_layers: int n (the first n convs) or 1-based conv indices.
         alphas: one float for all HaH layers, or one per HaH layer.
-        ratio, demote, sigma, keep, field, hah_gradient, implicit_norm,
-            divisive_norm, threshold, threshold_scale: as in `hah_resnet`.
         input_mean: per-channel mean used to standardise inputs.
         input_std: per-channel standard deviation used to standardise inputs.
         name: the model's name.
+        hah_options: a `HaHOptions` (None: the paper's), the blocks'
+            options.
+        **options: `HaHOptions` fields by name, over `hah_options`
+            (`keep=0.3`, `hah_gradient="end_to_end"`, ...).
 
     Returns:
         A `HaHModel` of `(batch, *input_shape)` pixels to logits.
@@ -371,5 +348,5 @@ def hah_wide_resnet(
         input_mean,
         input_std,
         name,
-        **hah_block_options(locals()),
+        HaHOptions.of(hah_options, **options),
     )

@@ -2,23 +2,21 @@
 
 import keras
 
+from keras_hebb.data.constants import CIFAR10_MEAN, CIFAR10_STD
 from keras_hebb.models.blocks import (
-    CIFAR10_MEAN,
-    CIFAR10_STD,
     PAPER_ALPHAS,
-    check_threshold_kind,
     check_width,
     classifier,
     conv_indices,
     conv_relu_bn,
     hah_block,
-    hah_block_options,
     hah_layer_alphas,
     scaled,
     standardized_input,
     threshold_layer,
 )
 from keras_hebb.models.hah_model import HaHModel
+from keras_hebb.models.hah_options import HaHOptions, check_threshold_kind
 
 # Conv widths in order, "M" for a 2x2 max pool, as in the paper's VGG.
 VGG_WIDTHS = {
@@ -129,19 +127,11 @@ def hah_vgg(
     num_classes=10,
     hah_layers=6,
     alphas=PAPER_ALPHAS,
-    ratio=0.1,
-    demote=1.0,
-    sigma=0.1,
-    keep=0.2,
-    field="linf",
-    hah_gradient="local",
-    implicit_norm=True,
-    divisive_norm=True,
-    threshold="fractional",
-    threshold_scale=1.0,
     input_mean=CIFAR10_MEAN,
     input_std=CIFAR10_STD,
     name="hah_vgg",
+    hah_options=None,
+    **options,
 ):
     """The paper's HaH network: implicit-normalised VGG with sparse, strong blocks.
 
@@ -163,23 +153,13 @@ def hah_vgg(
         hah_layers: int n (the first n convs) or a sequence of 1-based conv
             indices that get HaH blocks.
         alphas: one float for all HaH layers, or one per HaH layer.
-        ratio: HaH winners' fraction of channels, in (0, 1).
-        demote: weight of the losers' mean in the HaH score.
-        sigma: divisive normalisation's weight of the global maximum.
-        keep: fraction of each channel map the fractional threshold keeps,
-            in (0, 1].
-        field: divisive normalisation's field, "linf", "l1" or "l2".
-        hah_gradient: "local" (the paper's) or "end_to_end".
-        implicit_norm: bool; False makes every conv a plain bias-free
-            `Conv2D` (no division by the filter's norm).
-        divisive_norm: bool; False drops the HaH blocks' divisive
-            normalisation.
-        threshold: the HaH blocks' threshold: "fractional" (the paper's),
-            "adaptive" (`AdaptiveThreshold(threshold_scale)`) or "none".
-        threshold_scale: the adaptive threshold's multiple of the map's mean.
         input_mean: per-channel mean used to standardise inputs.
         input_std: per-channel standard deviation used to standardise inputs.
         name: the model's name.
+        hah_options: a `HaHOptions` (None: the paper's), the blocks'
+            options.
+        **options: `HaHOptions` fields by name, over `hah_options`
+            (`keep=0.3`, `hah_gradient="end_to_end"`, ...).
 
     Returns:
         A `HaHModel` mapping `(batch, *input_shape)` pixels in [0, 1] to
@@ -193,14 +173,13 @@ def hah_vgg(
     >>> model.output_shape
     (None, 10)
     """
-    options = hah_block_options(locals())
+    hah = HaHOptions.of(hah_options, **options)
     alpha_of = hah_layer_alphas(hah_layers, alphas, num_convs_of(depth))
-    check_threshold_kind(threshold)
 
     def block(x, index, channels):
         if index not in alpha_of:
-            return conv_relu_bn(x, channels, index, implicit_norm=implicit_norm)
-        return hah_block(x, channels, alpha_of[index], index, **options)
+            return conv_relu_bn(x, channels, index, implicit_norm=hah.implicit_norm)
+        return hah_block(x, channels, alpha_of[index], index, hah_options=hah)
 
     return vgg(
         depth, width, input_shape, num_classes, input_mean, input_std, block, name

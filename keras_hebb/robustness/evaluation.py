@@ -11,10 +11,12 @@ them.
 """
 
 import dataclasses
+import time
 
+from keras_hebb.progress import say
 from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, worst_case_accuracy
 from keras_hebb.robustness.autoattack import AutoAttack
-from keras_hebb.robustness.budgets import AttackBudgets, budget_key
+from keras_hebb.robustness.budgets import AttackBudgets, budget_key, strength_label
 from keras_hebb.robustness.masking import (
     FAIL,
     NOT_APPLICABLE,
@@ -151,12 +153,29 @@ def robustness_evaluation(
     budgets = budgets or AttackBudgets()
     sources = transfer_sources(models) if sources is None else sources
     record = {"budgets": dataclasses.asdict(budgets), "models": {}}
-    for name, model in models.items():
-        source = sources.get(name)
-        record["models"][name] = {
-            budget_key(norm, eps): evaluate_budget(
-                model, images, labels, eps, norm, budgets, source, masking_examples
+    for index, (name, model) in enumerate(models.items(), start=1):
+        record["models"][name] = {}
+        for number, (norm, eps) in enumerate(budget_list, start=1):
+            say(
+                f"robustness: {name} (model {index} of {len(models)}), budget "
+                f"{number} of {len(budget_list)}: {norm} {eps:.4g}, "
+                f"AutoAttack {strength_label(budgets.strength)} and adaptive attacks, "
+                f"{len(labels)} images"
             )
-            for norm, eps in budget_list
-        }
+            start = time.perf_counter()
+            result = evaluate_budget(
+                model,
+                images,
+                labels,
+                eps,
+                norm,
+                budgets,
+                sources.get(name),
+                masking_examples,
+            )
+            record["models"][name][budget_key(norm, eps)] = result
+            say(
+                f"robustness: {name} {norm} {eps:.4g}: worst case "
+                f"{result['worst_case']:.4f} ({time.perf_counter() - start:.0f} s)"
+            )
     return record

@@ -18,7 +18,7 @@ import re
 
 import keras
 
-from keras_hebb.run.files import remove, write_atomically, write_text
+from keras_hebb.files import remove, write_atomically, write_text
 
 CHECKPOINT_NAME = re.compile(r"epoch_(\d+)")
 KEPT = 2

@@ -26,9 +26,9 @@ import sys
 import threading
 
 import keras_hebb
+from keras_hebb.data.options import tfds_name
 from keras_hebb.distribute import STRATEGIES
 from keras_hebb.run.config import ConfigError, config_yaml, load_config, preset_names
-from keras_hebb.run.data_options import tfds_name
 
 DATA_HELP = (
     'image source, the same as the override data.source=...: "tfds" '
@@ -322,8 +322,8 @@ def main(argv=None):
         return
     # Imported here so that --help and argument errors answer at once.
     from keras_hebb.callbacks import NonFiniteTrainingError
+    from keras_hebb.data.sources import DataSourceError
     from keras_hebb.run.checkpoint import CheckpointError
-    from keras_hebb.run.data import DataSourceError
     from keras_hebb.run.experiment import ConfigMismatchError
     from keras_hebb.saving import ModelFileError
     from keras_hebb.validation import InvalidInputError
@@ -350,8 +350,8 @@ def main(argv=None):
 
 def dispatch(args, config):
     """Runs the subcommand `args.command`."""
+    from keras_hebb.files import write_atomically
     from keras_hebb.run import experiment
-    from keras_hebb.run.files import write_atomically
     from keras_hebb.saving import load_model
 
     if args.command in ("run", "train", "evaluate"):

@@ -42,11 +42,11 @@ import yaml
 from omegaconf import MISSING, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from keras_hebb.data.options import AUGMENTATIONS, VALIDATION_SOURCES
 from keras_hebb.models.registry import NETWORKS
 from keras_hebb.precision import PRECISIONS
 from keras_hebb.robustness.budgets import NOISE_KINDS, NORMS, STRENGTHS, AttackBudgets
 from keras_hebb.robustness.corruption_names import CORRUPTIONS, SEVERITY_LEVELS
-from keras_hebb.run.data_options import AUGMENTATIONS, VALIDATION_SOURCES
 from keras_hebb.training import TRAINING_MODES
 
 OPTIMIZERS = ("adam", "sgd")

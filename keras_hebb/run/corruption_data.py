@@ -25,10 +25,10 @@ import pathlib
 
 import numpy as np
 
+from keras_hebb.data.cache import cache_folder
+from keras_hebb.files import write_atomically, write_json
 from keras_hebb.progress import say
 from keras_hebb.robustness.corruptions import corrupt, to_uint8
-from keras_hebb.run.cache import cache_folder
-from keras_hebb.run.files import write_atomically, write_json
 
 GENERATED = "generated"
 TFDS = "tfds"

@@ -15,6 +15,9 @@ import time
 import keras
 import numpy as np
 
+from keras_hebb import data as data_module
+from keras_hebb.data.constants import CIFAR10_SHAPE
+from keras_hebb.files import write_json, write_text
 from keras_hebb.progress import say
 from keras_hebb.robustness.common_corruptions import (
     corrupted_correct,
@@ -24,13 +27,10 @@ from keras_hebb.robustness.common_corruptions import (
     relative_corruption_errors,
 )
 from keras_hebb.robustness.noise import correct
-from keras_hebb.run import data as data_module
 from keras_hebb.run import statistics
 from keras_hebb.run.comparison import compare_scores
 from keras_hebb.run.corruption_data import corrupted_test_set
-from keras_hebb.run.data import CIFAR10_SHAPE
 from keras_hebb.run.experiment import test_arrays
-from keras_hebb.run.files import write_json, write_text
 from keras_hebb.run.provenance import provenance
 from keras_hebb.run.robust_accuracy import models_record, report_networks
 from keras_hebb.saving import load_model

@@ -19,7 +19,7 @@ from its last checkpoint with the weights, optimizer state and data an
 uninterrupted run would have. Then `results.json` (the resolved
 configuration, provenance, every figure per seed, spreads over seeds and
 paired comparisons with the reference variant), `results.md` and the plots
-are written. Every file is written atomically (`keras_hebb.run.files`).
+are written. Every file is written atomically (`keras_hebb.files`).
 Timings are the only figures that differ between two runs with op
 determinism on: the keys ending in "seconds" (see `without_timings`).
 """
@@ -34,21 +34,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_hebb import data as data_module
 from keras_hebb._compat import op_determinism_enabled
 from keras_hebb.callbacks import StopOnNonFinite
 from keras_hebb.distribute import get_strategy, shard_by_examples, worker_index
+from keras_hebb.files import remove, write_atomically, write_json
 from keras_hebb.metrics import activation_histogram, activation_sparsity
 from keras_hebb.models.registry import builder_parameters, get_builder
 from keras_hebb.precision import precision_policy
 from keras_hebb.probes import sparse_blocks
-from keras_hebb.progress import say
+from keras_hebb.progress import fit_verbosity, say
 from keras_hebb.robustness.attacks import PGD, attack_accuracy
 from keras_hebb.robustness.budgets import budget_key
 from keras_hebb.robustness.noise import conv_input_snr, correct, noise_sweep_correct
-from keras_hebb.run import data as data_module
 from keras_hebb.run.checkpoint import EpochCheckpoint
 from keras_hebb.run.comparison import noise_key, pgd_key, summarise
-from keras_hebb.run.files import remove, write_atomically, write_json
 from keras_hebb.run.provenance import provenance
 from keras_hebb.saving import load_model
 
@@ -113,7 +113,7 @@ def training_perturbation(mode, seed):
 
 
 def data_options(config):
-    """The `keras_hebb.run.data` arguments that say how to read the data."""
+    """The `keras_hebb.data` arguments that say how to read the data."""
     return {
         "image_size": config.data.image_size,
         "tfds_data_dir": config.data.tfds_data_dir,
@@ -293,7 +293,7 @@ def train_network(config, variant, seed, folder, callbacks=(), strategy=None):
                 checkpoint,
             ],
             shuffle=False,
-            verbose=1,
+            verbose=fit_verbosity(),
         )
     seconds = time.perf_counter() - start
     if writes:

@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from keras_hebb.files import write_atomically, write_text
 from keras_hebb.robustness.budgets import (
     AUTOATTACK_ATTACKS,
     budget_label,
@@ -24,7 +25,6 @@ from keras_hebb.robustness.budgets import (
     strength_label,
 )
 from keras_hebb.run.comparison import metric_label, noise_key, pgd_key
-from keras_hebb.run.files import write_atomically, write_text
 from keras_hebb.run.statistics import binomial_interval
 
 # A clean-accuracy drop of at most this much counts as "slight" (the paper's

@@ -16,13 +16,13 @@ import time
 import keras
 import numpy as np
 
+from keras_hebb import data as data_module
+from keras_hebb.files import write_json, write_text
 from keras_hebb.progress import say
 from keras_hebb.robustness.evaluation import robustness_evaluation
-from keras_hebb.run import data as data_module
 from keras_hebb.run import statistics
 from keras_hebb.run.comparison import compare_scores
 from keras_hebb.run.experiment import seed_folder, test_arrays
-from keras_hebb.run.files import write_json, write_text
 from keras_hebb.run.provenance import provenance
 from keras_hebb.saving import load_model
 
