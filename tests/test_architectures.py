@@ -62,6 +62,7 @@ def test_every_registered_network_is_tested():
 
 
 @pytest.mark.parametrize("name", sorted(NETWORKS))
+@pytest.mark.slow
 def test_builds_trains_a_step_saves_reloads_and_its_hah_blocks_are_found(
     name, rng, tmp_path
 ):
@@ -118,6 +119,7 @@ def test_hah_resnet_second_conv_adds_the_shortcut_before_relu():
     assert model.get_layer("threshold3").input is model.get_layer("divnorm3").output
 
 
+@pytest.mark.slow
 def test_bpda_clone_of_the_resnet_passes_gradients_through_thresholds(rng):
     model = tiny("hah_resnet")
     clone = straight_through_model(model)
@@ -150,6 +152,7 @@ def test_bad_arguments_raise(build, kwargs, message):
         build(**kwargs)
 
 
+@pytest.mark.slow
 def test_hah_block_in_a_users_model_trains_and_is_probed(rng):
     inputs = keras.Input((12, 12, 2))
     x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="stem")(

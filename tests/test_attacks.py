@@ -54,6 +54,7 @@ def test_attack_respects_budget_and_lowers_accuracy(binary, attack):
     assert correct.mean() == accuracy
 
 
+@pytest.mark.slow
 def test_carlini_wagner_respects_budget_and_lowers_accuracy(binary):
     model, x, y = binary
     attack = CarliniWagnerL2(6.0, steps=30, binary_search_steps=3, learning_rate=0.05)
@@ -62,6 +63,7 @@ def test_carlini_wagner_respects_budget_and_lowers_accuracy(binary):
     assert accuracy <= 0.5
 
 
+@pytest.mark.slow
 def test_spsa_needs_no_gradient_and_respects_budget():
     # Few input dimensions, so that few random directions estimate the gradient.
     model, x, y = linear_classifier(2, n=128, epochs=30, size=4)
@@ -82,6 +84,7 @@ def test_transfer_scores_source_examples_on_target(binary):
     assert Transfer(source, attack).name.startswith("transfer from linear2")
 
 
+@pytest.mark.slow
 def test_bpda_copy_has_identical_forward_and_attack_stays_in_budget():
     import tensorflow as tf
 

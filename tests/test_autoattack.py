@@ -23,6 +23,7 @@ def four_classes():
     return model, x[:24], y[:24]
 
 
+@pytest.mark.slow
 def test_bridge_returns_the_models_logits_and_input_gradients():
     model = hah_vgg(depth=11, width=0.125, num_classes=10)
     images = np.random.default_rng(0).uniform(size=(6, 32, 32, 3)).astype("float32")
@@ -45,6 +46,7 @@ def test_bridge_returns_the_models_logits_and_input_gradients():
 
 
 @pytest.mark.parametrize("norm", ["linf", "l2"])
+@pytest.mark.slow
 def test_standard_autoattack_finds_the_minimal_perturbations_of_a_linear_model(
     four_classes, norm
 ):
@@ -61,6 +63,7 @@ def test_standard_autoattack_finds_the_minimal_perturbations_of_a_linear_model(
     assert running[-1] == run.robust.mean()
 
 
+@pytest.mark.slow
 def test_autoattack_keeps_the_clean_accuracy_of_a_model_that_ignores_its_input():
     x = np.random.default_rng(0).uniform(size=(12, 4, 4, 3)).astype("float32")
     y = np.array([2] * 5 + [0] * 7)
@@ -100,6 +103,7 @@ def test_fewer_than_four_classes_are_refused_by_name():
         AutoAttack(0.1).evaluate(model, x[:4], y[:4])
 
 
+@pytest.mark.slow
 def test_worst_case_is_never_above_any_attack_and_names_the_reduced_strength(
     four_classes,
 ):

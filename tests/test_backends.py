@@ -16,6 +16,10 @@ import sys
 import numpy as np
 import pytest
 
+# Trained fixtures, subprocesses or other sessions: the slow tier.
+pytestmark = pytest.mark.slow
+
+
 TESTS = pathlib.Path(__file__).parent
 
 

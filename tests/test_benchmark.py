@@ -17,6 +17,7 @@ def benchmark():
 TINY = ["--widths", "0.0625", "--depth", "11", "--batch-size", "8"]
 
 
+@pytest.mark.slow
 def test_training_prints_both_precisions_and_the_profile(benchmark, capsys):
     benchmark.main([*TINY, "--steps", "1", "--rounds", "1", "--profile"])
     out = capsys.readouterr().out
@@ -30,6 +31,7 @@ def test_training_prints_both_precisions_and_the_profile(benchmark, capsys):
     assert out.count("HaH's extra") == 2 and "divisive normalisation" in out
 
 
+@pytest.mark.slow
 def test_ops_prints_every_hah_layer_in_each_precision(benchmark, capsys):
     benchmark.main([*TINY, "--ops", "--precisions", "mixed_bfloat16"])
     out = capsys.readouterr().out
@@ -38,6 +40,7 @@ def test_ops_prints_every_hah_layer_in_each_precision(benchmark, capsys):
     assert "float32        threshold" not in out
 
 
+@pytest.mark.slow
 def test_evaluation_prints_both_ratios(benchmark, capsys):
     benchmark.main([*TINY, "--evaluation", "--eval-images", "20"])
     out = capsys.readouterr().out
@@ -45,6 +48,7 @@ def test_evaluation_prints_both_ratios(benchmark, capsys):
     assert out.count("forward passes (") == 2
 
 
+@pytest.mark.slow
 def test_training_modes_print_a_ratio_per_network_and_mode(benchmark, capsys):
     benchmark.main([*TINY, "--steps", "1", "--rounds", "1", "--training-modes"])
     out = capsys.readouterr().out
@@ -74,6 +78,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+@pytest.mark.slow
 def test_gpu_benchmark_runs_on_jax_without_tensorflow(tmp_path):
     out = tmp_path / "figures.json"
     tiny = ["--depth", "11", "--width", "0.0625", "--batch-sizes", "8", "--steps", "2"]

@@ -6,6 +6,7 @@ from keras_hebb.models import hah_vgg
 from keras_hebb.robustness import PGD
 
 
+@pytest.mark.slow
 def test_callbacks_write_their_keys_into_history(rng):
     x, y = toy_problem(rng, 32)
     model = compiled(hah_vgg(depth=11, width=0.125, num_classes=2), False)

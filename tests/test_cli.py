@@ -117,6 +117,7 @@ def test_bad_override_is_refused_before_tensorflow_starts():
     assert not pathlib.Path("unused").exists()
 
 
+@pytest.mark.slow
 def test_config_prints_the_resolved_yaml():
     result = run(
         "config", "--preset", "cpu", "--variants", "ablation", "training.epochs=3"
@@ -132,6 +133,7 @@ def test_bad_strategy_is_refused():
     assert "invalid choice: 'tpu'" in result.stderr and "multi_worker" in result.stderr
 
 
+@pytest.mark.slow
 def test_missing_data_folder_says_what_to_pass(tmp_path):
     result = run(
         "run",
@@ -157,6 +159,7 @@ def test_report_rewrites_results_md_from_results_json(tmp_path):
     assert result.returncode != 0 and "results.json does not exist" in result.stderr
 
 
+@pytest.mark.slow
 def test_corrupted_model_file_is_named(tmp_path):
     garbage = tmp_path / "garbage.keras"
     garbage.write_bytes(b"\x00\x01 not a zip archive" * 64)
@@ -166,6 +169,7 @@ def test_corrupted_model_file_is_named(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_a_grayscale_three_class_folder_trains_and_evaluates_end_to_end(tmp_path):
     from folders import write_class_folder
 

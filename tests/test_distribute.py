@@ -17,6 +17,10 @@ import pytest
 
 from keras_hebb.distribute import get_strategy
 
+# Trained fixtures, subprocesses or other sessions: the slow tier.
+pytestmark = pytest.mark.slow
+
+
 SCRIPT = pathlib.Path(__file__).with_name("distributed_step.py")
 NETWORKS = ("hah_vgg", "plain_hah_vgg", "baseline_vgg")
 

@@ -60,6 +60,7 @@ def quiet(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("test", list(docstring_examples()))
+@pytest.mark.slow
 def test_docstring_example_runs(test, tmp_path):
     test.globs.update(fixtures(tmp_path))
     runner = doctest.DocTestRunner(

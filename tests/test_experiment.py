@@ -26,6 +26,10 @@ from keras_hebb.run.experiment import (
 from keras_hebb.run.report import CORRUPTION_PLOT, PLOTS
 from keras_hebb.run.robust_accuracy import run_robustness
 
+# Trained fixtures, subprocesses or other sessions: the slow tier.
+pytestmark = pytest.mark.slow
+
+
 SEEDS = (2022, 2023)
 
 

@@ -11,9 +11,7 @@ from keras_hebb.models.registry import NETWORKS, builder_parameters, get_builder
 def test_options_by_name_go_over_an_options_object():
     base = HaHOptions(keep=0.3, threshold="adaptive")
     options = HaHOptions.of(base, hah_gradient="end_to_end", sigma=0.5)
-    assert options == dataclasses.replace(
-        base, gradient="end_to_end", sigma=0.5
-    )
+    assert options == dataclasses.replace(base, gradient="end_to_end", sigma=0.5)
     assert HaHOptions.of() == HaHOptions()
 
 

@@ -35,6 +35,7 @@ def linear():
     return model, x[:24], y[:24]
 
 
+@pytest.mark.slow
 def test_honest_linear_model_passes(linear):
     model, x, y = linear
     source, _, _ = linear_classifier(2, n=128, epochs=5, size=4)
@@ -50,6 +51,7 @@ def test_honest_linear_model_passes(linear):
     assert list(sweep.values())[-1] == 0.0
 
 
+@pytest.mark.slow
 def test_rounding_layer_is_flagged(linear, capsys):
     x, y = halves_problem(128, 2, size=4)
     keras.utils.set_random_seed(0)

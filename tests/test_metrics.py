@@ -10,6 +10,7 @@ def images():
     return np.random.default_rng(0).uniform(size=(12, 32, 32, 3)).astype("float32")
 
 
+@pytest.mark.slow
 def test_hah_blocks_are_sparse_after_their_threshold(images):
     stats = activation_sparsity(hah_vgg(depth=11, width=0.125), images, batch_size=5)
     assert list(stats) == [f"conv{i}" for i in range(1, 9)]
@@ -26,6 +27,7 @@ def test_baseline_blocks_are_read_after_relu(images):
     assert all(0 < conv["nonzero"] < 1 for conv in stats.values())
 
 
+@pytest.mark.slow
 def test_histogram_counts_every_nonzero_activation(images):
     model = hah_vgg(depth=11, width=0.125)
     hist = activation_histogram(model, images, "conv2", bins=10)

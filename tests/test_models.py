@@ -46,6 +46,7 @@ def compiled(model, jit_compile):
 @pytest.mark.backends
 @pytest.mark.parametrize("jit_compile", JIT_MODES)
 @pytest.mark.parametrize("build", [hah_vgg, baseline_vgg])
+@pytest.mark.slow
 def test_training_lowers_the_loss(rng, build, jit_compile):
     x, y = toy_problem(rng)
     model = compiled(build(**TINY), jit_compile)
@@ -61,6 +62,7 @@ def test_training_lowers_the_loss(rng, build, jit_compile):
 
 
 @pytest.mark.backends
+@pytest.mark.slow
 def test_a_plain_keras_model_trains_with_the_layers(rng):
     """Keras' own steps train with the HaH costs; they log the layers' statistics
     on TensorFlow, and as 0 on JAX (HaHModel has steps that do)."""
@@ -78,6 +80,7 @@ def test_a_plain_keras_model_trains_with_the_layers(rng):
 
 
 @pytest.mark.backends
+@pytest.mark.slow
 def test_evaluate_reports_hah_metrics(rng):
     x, y = toy_problem(rng, 16)
     model = compiled(hah_vgg(**TINY), False)
@@ -120,6 +123,7 @@ def test_standardisation_is_inside_the_model():
 
 
 @pytest.mark.backends
+@pytest.mark.slow
 def test_keras_file_round_trip_predicts_identically(rng, tmp_path):
     x, y = toy_problem(rng, 16)
     model = compiled(hah_vgg(**TINY), False)
@@ -133,6 +137,7 @@ def test_keras_file_round_trip_predicts_identically(rng, tmp_path):
     assert loaded.get_layer("hah3").alpha == model.get_layer("hah3").alpha
 
 
+@pytest.mark.slow
 def test_saved_model_serves_without_keras_hebb(rng, tmp_path):
     x, y = toy_problem(rng, 16)
     model = compiled(hah_vgg(**TINY), False)

@@ -64,6 +64,7 @@ class PoisonAtSecondEpoch(keras.callbacks.Callback):
         self.epoch = epoch
 
 
+@pytest.mark.slow
 def test_nan_in_training_keeps_last_good_backup_and_writes_no_model(tmp_path):
     folder = write_image_folder(tmp_path / "data", train_per_class=4, test_per_class=2)
     config = load_config("smoke", overrides=[f"data.source={folder}"])

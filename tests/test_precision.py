@@ -23,6 +23,7 @@ def rectified(rng, shape):
 
 
 @pytest.mark.parametrize("name", sorted(NETWORKS))
+@pytest.mark.slow
 def test_mixed_bfloat16_reaches_every_layer_of_every_network(name, rng):
     with precision_policy("mixed_bfloat16"):
         model = compiled(tiny(name))

@@ -187,6 +187,7 @@ def test_residual_model_layers_are_not_in_data_flow_order():
     assert names.index("short") < names.index("bn_main")
 
 
+@pytest.mark.slow
 def test_every_conv_is_found_with_its_input_and_activation(case):
     model, direct, names, _, images = case
     activations = read_tensors(model, block_activations, images, batch_size=3)
@@ -199,12 +200,14 @@ def test_every_conv_is_found_with_its_input_and_activation(case):
         np.testing.assert_allclose(inputs[name], expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_sparse_blocks_are_the_hah_and_threshold_blocks(case):
     model, _, _, sparse, _ = case
     assert sparse_blocks(model) == sparse
     assert has_hard_choices(model) == bool(sparse)
 
 
+@pytest.mark.slow
 def test_activation_sparsity_counts_each_blocks_nonzero_fraction(case):
     model, direct, names, _, images = case
     stats = activation_sparsity(model, images, batch_size=3)
@@ -215,6 +218,7 @@ def test_activation_sparsity_counts_each_blocks_nonzero_fraction(case):
         assert stats[name]["top_to_rest"] >= 1
 
 
+@pytest.mark.slow
 def test_conv_input_snr_falls_as_noise_grows(case):
     model, _, names, _, images = case
     quiet = conv_input_snr(model, images, 0.01, batch_size=3)
@@ -235,6 +239,7 @@ def input_gradient(model, images):
     return tape.gradient(total, x).numpy()
 
 
+@pytest.mark.slow
 def test_straight_through_copy_has_identical_forward_and_sees_through(case):
     model, _, _, _, images = case
     copy = straight_through_model(model, divisive_normalization=True)
@@ -271,6 +276,7 @@ def test_straight_through_copy_shares_no_variables(case):
     assert not any(layer.straight_through for layer in thresholds_of(model))
 
 
+@pytest.mark.slow
 def test_blocks_in_a_compiled_pass_match_the_eager_pass(case):
     model, _, _, _, images = case
     eager = block_activations(model, images)

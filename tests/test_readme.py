@@ -2,6 +2,7 @@ import pathlib
 import re
 
 import numpy as np
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -95,6 +96,7 @@ def example_data():
     return names
 
 
+@pytest.mark.slow
 def test_python_examples_run(tmp_path, monkeypatch):
     """Each example of the README and the docs runs, in order, in one
     namespace; the data and models it takes from the reader are small ones,

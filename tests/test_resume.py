@@ -24,6 +24,10 @@ from keras_hebb.run.config import load_config
 from keras_hebb.run.experiment import train_network
 from keras_hebb.saving import load_model
 
+# Trained fixtures, subprocesses or other sessions: the slow tier.
+pytestmark = pytest.mark.slow
+
+
 VARIANT = "hah"
 SEED = 2022
 

@@ -53,6 +53,7 @@ def test_noise_free_accuracy_is_clean_accuracy(linear_model):
     assert noisy_accuracy(model, x, y, 0.0) == clean
 
 
+@pytest.mark.slow
 def test_noise_flips_some_predictions():
     model = hah_vgg(depth=11, width=0.125)
     images = np.random.default_rng(1).uniform(size=(32, 32, 32, 3)).astype("float32")
@@ -61,6 +62,7 @@ def test_noise_flips_some_predictions():
     assert noisy_accuracy(model, images, own_labels, 0.3, draws=2) < 1.0
 
 
+@pytest.mark.slow
 def test_snr_falls_as_noise_grows():
     model = hah_vgg(depth=11, width=0.125)
     images = np.random.default_rng(0).uniform(size=(8, 32, 32, 3)).astype("float32")

@@ -1,3 +1,5 @@
+import pytest
+
 """The training-length study script runs end to end at the smoke size."""
 
 import json
@@ -6,6 +8,7 @@ from folders import write_image_folder
 from scripts import load_script
 
 
+@pytest.mark.slow
 def test_one_run_per_length_and_the_gap_table(tmp_path, capsys):
     study = load_script("training_length")
     folder = write_image_folder(tmp_path / "data", train_per_class=4, test_per_class=3)
