@@ -140,16 +140,20 @@ def order_keys(x):
         Tensor of `x`'s shape, int32 for float32 and int16 otherwise.
     """
     key_dtype = KEY_DTYPES[keras.backend.standardize_dtype(x.dtype)]
-    bits = ops.view(x, key_dtype)
-    magnitude = ops.cast(np.iinfo(key_dtype).max, key_dtype)
-    return ops.where(bits < 0, ops.bitwise_xor(bits, magnitude), bits)
+    return flip_negatives(ops.view(x, key_dtype))
 
 
 def float_of_keys(keys, dtype):
     """The floats of dtype `dtype` whose `order_keys` are `keys`."""
-    key_dtype = keras.backend.standardize_dtype(keys.dtype)
+    return ops.view(flip_negatives(keys), dtype)
+
+
+def flip_negatives(bits):
+    """Negative integers with every bit but the sign flipped: the map between
+    a float's bit pattern and its order key, which is its own inverse."""
+    key_dtype = keras.backend.standardize_dtype(bits.dtype)
     magnitude = ops.cast(np.iinfo(key_dtype).max, key_dtype)
-    return ops.view(ops.where(keys < 0, ops.bitwise_xor(keys, magnitude), keys), dtype)
+    return ops.where(bits < 0, ops.bitwise_xor(bits, magnitude), bits)
 
 
 def kth_smallest_per_map(x, k):
