@@ -113,7 +113,7 @@ def main(argv=None):
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     from keras_hebb.robustness.attacks import predictions
     from keras_hebb.run.config import load_config
-    from keras_hebb.run.experiment import test_arrays
+    from keras_hebb.run.inputs import test_arrays
     from keras_hebb.saving import load_model
 
     config = load_config("cpu", overrides=[f"data.source={args.data}"])

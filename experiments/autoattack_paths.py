@@ -118,7 +118,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     from keras_hebb.run.config import load_config
-    from keras_hebb.run.experiment import test_arrays
+    from keras_hebb.run.inputs import test_arrays
 
     config = load_config("cpu", overrides=[f"data.source={args.data}"])
     images, _ = test_arrays(config, args.examples)

@@ -17,34 +17,24 @@ intervals over the same test images.
 """
 
 import argparse
-import json
 import pathlib
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 from keras_hebb.files import write_json, write_text
-from keras_hebb.robustness.budgets import budget_label
-from keras_hebb.run.comparison import compare_scores, mean_nonzero, noise_key
+from keras_hebb.run.comparison import compare_scores, mean_nonzero
 from keras_hebb.run.config import from_dict
 from keras_hebb.run.corruption_report import per_image_scores
-from keras_hebb.run.experiment import read_per_image, seed_folder
-from keras_hebb.run.report import (
-    cell,
-    describe_attacks,
-    difference_text,
-    error_bar,
-    labels_of,
-    save,
-    table,
-)
+from keras_hebb.run.folder import RunFolder
+from keras_hebb.run.records import MetricKey
+from keras_hebb.run.report.plots import error_bar, save
+from keras_hebb.run.report.robustness import describe_attacks
+from keras_hebb.run.report.tables import cell, difference_text, table
 from keras_hebb.run.statistics import spread
 
-RECORDS = ("results.json", "corruptions.json", "robustness.json")
+RECORDS = ("results", "corruptions", "robustness")
 
 
 def arguments(argv=None):
@@ -70,27 +60,23 @@ def arguments(argv=None):
     return parser.parse_args(argv)
 
 
-def read_records(folder):
-    """The three records of a filled run folder, with a clear error."""
-    missing = [name for name in RECORDS if not (folder / name).is_file()]
+def read_records(run):
+    """The three records of a filled `RunFolder`, with a clear error."""
+    missing = [f"{kind}.json" for kind in RECORDS if not run.has_record(kind)]
     if missing:
         sys.exit(
-            f"defences.py: error: {folder} lacks {missing}; run keras-hebb run, "
+            f"defences.py: error: {run.path} lacks {missing}; run keras-hebb run, "
             "corruptions and robustness with --output there first"
         )
-    return [json.loads((folder / name).read_text()) for name in RECORDS]
+    return [run.read_record(kind) for kind in RECORDS]
 
 
-def axes(folder, results, corruptions, robustness, noise_stds):
+def axes(run, results, corruptions, robustness, noise_stds):
     """[(label, {variant: {seed: per-image scores}})] for every per-image axis."""
-    variants = list(results["summary"])
-    seeds = list(results["variants"][variants[0]])
+    variants = list(results.summary)
+    seeds = list(results.variants[variants[0]])
     per_image = {
-        v: {
-            s: read_per_image(seed_folder(folder, v, s) / "per_image.npz")
-            for s in seeds
-        }
-        for v in variants
+        v: {s: run.network(v, s).read_evaluation()[1] for s in seeds} for v in variants
     }
 
     def of(score):
@@ -100,23 +86,22 @@ def axes(folder, results, corruptions, robustness, noise_stds):
 
     found = [("clean accuracy", of(lambda v, s: per_image[v][s]["clean"]))]
     for std in noise_stds:
-        key = noise_key("gaussian", std)
+        key = str(MetricKey.noise("gaussian", std))
         found.append(
             (f"Gaussian noise std {std:g}", of(lambda v, s, k=key: per_image[v][s][k]))
         )
     found.append(
         (
             "mean corruption accuracy",
-            of(lambda v, s: per_image_scores(corruptions["by_seed"][s][v])),
+            of(lambda v, s: per_image_scores(corruptions.by_seed[s][v])),
         )
     )
-    budgets = list(robustness["summary"][variants[0]])
-    for budget in budgets:
+    for budget in robustness.budgets():
         found.append(
             (
-                f"robust {budget_label(budget)}",
+                f"robust {budget.label}",
                 of(
-                    lambda v, s, b=budget: robustness["by_seed"][s][v][b][
+                    lambda v, s, b=budget.key: robustness.by_seed[s][v][b][
                         "robust_images"
                     ]
                 ),
@@ -135,18 +120,18 @@ def over_seeds(scores_of_variant):
 def network_rows(results, corruptions, found):
     """The summary table's rows: every axis's mean (spread over seeds, or the
     Wilson interval over images with one seed), mCE, sparsity, training time."""
-    labels = labels_of(results)
-    blocks = results["sparse_blocks"]
-    baseline = results["reference"]
+    labels = results.labels()
+    blocks = results.sparse_blocks
+    baseline = results.reference
     rows = []
-    for variant in results["summary"]:
+    for variant in results.summary:
         row = [labels[variant]]
         for _, scores in found:
             row.append(cell(*over_seeds(scores[variant]), digits=3))
         for key in ("mce", "relative_mce"):
-            figure = corruptions["summary"][variant].get(key)
+            figure = corruptions.summary[variant].get(key)
             row.append(cell(figure, digits=1) if figure else "n/a")
-        seeds = results["variants"][variant].values()
+        seeds = results.variants[variant].values()
         row.append(
             cell(spread([mean_nonzero(f, blocks) for f in seeds]), digits=3)
             if blocks
@@ -154,7 +139,7 @@ def network_rows(results, corruptions, found):
         )
         seconds = [f["train_seconds"] for f in seeds]
         reference_seconds = [
-            f["train_seconds"] for f in results["variants"][baseline].values()
+            f["train_seconds"] for f in results.variants[baseline].values()
         ]
         row.append(
             f"{np.mean(seconds) / np.mean(reference_seconds):.1f}x"
@@ -180,21 +165,21 @@ def focus_comparisons(found, focus, evaluation):
 
 def introduction(results, corruptions, robustness):
     """What stands behind every figure of the tables."""
-    labels = labels_of(results)
-    seeds = list(next(iter(results["variants"].values())))
-    attacks = robustness["attacks"]
+    labels = results.labels()
+    seeds = list(next(iter(results.variants.values())))
+    attacks = robustness.attacks
     return (
-        f"Data: {results['data_source']}; {len(seeds)} seed(s) ({', '.join(seeds)}). "
+        f"Data: {results.data_source}; {len(seeds)} seed(s) ({', '.join(seeds)}). "
         f"Cells: accuracy (fraction of the test images), mean ± sd over seeds, or "
         f"with one seed the 95% Wilson interval over the images. Noise: clipped "
-        f"Gaussian, mean of {results['config']['evaluation']['noise_draws']} draws. "
-        f"Corruptions: {corruptions['data_source']}, "
-        f"{len(corruptions['config']['corruptions']['corruptions'])} corruptions x "
-        f"{len(corruptions['config']['corruptions']['severities'])} severities. "
+        f"Gaussian, mean of {results.evaluation['noise_draws']} draws. "
+        f"Corruptions: {corruptions.data_source}, "
+        f"{len(corruptions.config['corruptions']['corruptions'])} corruptions x "
+        f"{len(corruptions.config['corruptions']['severities'])} severities. "
         f"Robust: the per-image worst case over {describe_attacks(attacks)} "
         f"(transfer from the reference network) "
         f"(robustness.md lists each attack and the gradient-masking checks). "
-        f"Training time: wall clock as a multiple of {labels[results['reference']]}'s "
+        f"Training time: wall clock as a multiple of {labels[results.reference]}'s "
         "(other jobs may have shared the machine; `experiments/benchmark.py "
         "--training-modes` times the steps side by side)."
     )
@@ -203,17 +188,17 @@ def introduction(results, corruptions, robustness):
 def markdown(results, corruptions, robustness, found, comparisons, focus):
     """defences.md: the introduction, every network on every axis, and the
     focus network minus each other."""
-    labels = labels_of(results)
+    labels = results.labels()
     counts = {axis: over_seeds(next(iter(s.values())))[1] for axis, s in found}
     summary_header = [
         "",
         *[f"{axis} ({counts[axis]} images)" for axis, _ in found],
-        f"mCE (% of {labels[results['reference']]}'s errors)",
+        f"mCE (% of {labels[results.reference]}'s errors)",
         "relative mCE (% of its added errors)",
         "non-zero fraction, sparse blocks",
         "training time (wall clock)",
     ]
-    others = [v for v in results["summary"] if v != focus]
+    others = [v for v in results.summary if v != focus]
     focus_rows = [
         [axis, *[difference_text(comparisons[axis][o]) for o in others]]
         for axis, _ in found
@@ -237,8 +222,8 @@ def markdown(results, corruptions, robustness, found, comparisons, focus):
 
 def plot(results, found, path):
     """One panel per axis: each network's accuracy with its error bar."""
-    labels = labels_of(results)
-    variants = list(results["summary"])
+    labels = results.labels()
+    variants = list(results.summary)
     columns = 4
     rows = -(-len(found) // columns)
     fig, grid = plt.subplots(rows, columns, figsize=(3.4 * columns, 3.0 * rows))
@@ -272,14 +257,15 @@ def plot(results, found, path):
 
 def main(argv=None):
     args = arguments(argv)
-    results, corruptions, robustness = read_records(args.output)
-    if args.focus not in results["summary"]:
+    run = RunFolder(args.output)
+    results, corruptions, robustness = read_records(run)
+    if args.focus not in results.summary:
         sys.exit(
             f"defences.py: error: --focus {args.focus!r} is not a variant of "
-            f"{args.output}: {list(results['summary'])}"
+            f"{args.output}: {list(results.summary)}"
         )
-    evaluation = from_dict(results["config"]).evaluation
-    found = axes(args.output, results, corruptions, robustness, args.noise_stds)
+    evaluation = from_dict(results.config).evaluation
+    found = axes(run, results, corruptions, robustness, args.noise_stds)
     comparisons = focus_comparisons(found, args.focus, evaluation)
     write_json(
         args.output / "defences.json",

@@ -230,7 +230,8 @@ def test_the_resolved_configuration_round_trips():
     ],
 )
 def test_each_training_mode_reaches_its_network_and_its_record(kind, expected):
-    from keras_hebb.run.experiment import build_network, training_setting
+    from keras_hebb.run.networks import build_network
+    from keras_hebb.run.setting import training_setting
 
     config = load_config("smoke", overrides=[f"variants.hah.training_mode.kind={kind}"])
     model = build_network(config, "hah", 1)

@@ -13,18 +13,13 @@ from scripts import load_script
 from keras_hebb.run import experiment
 from keras_hebb.run.config import load_config
 from keras_hebb.run.corruption_report import run_corruptions
-from keras_hebb.run.experiment import (
-    ConfigMismatchError,
-    evaluate_files,
-    learning_rate_schedule,
-    read_history,
-    run_experiment,
-    seed_folder,
-    train_network,
-    without_timings,
-)
+from keras_hebb.run.experiment import evaluate_files, run_experiment, without_timings
+from keras_hebb.run.folder import RunFolder
+from keras_hebb.run.recipe import learning_rate_schedule
 from keras_hebb.run.report import CORRUPTION_PLOT, PLOTS
 from keras_hebb.run.robust_accuracy import run_robustness
+from keras_hebb.run.setting import ConfigMismatchError
+from keras_hebb.run.train import train_network
 
 # Trained fixtures, subprocesses or other sessions: the slow tier.
 pytestmark = pytest.mark.slow
@@ -78,7 +73,7 @@ def test_every_output_file_appears(smoke_run):
         assert (out / name).is_file(), name
     for variant in config.variants:
         for seed in SEEDS:
-            folder = seed_folder(out, variant, seed)
+            folder = RunFolder(out).network(variant, seed).path
             for name in (
                 "model.keras",
                 "evaluation.json",
@@ -108,12 +103,10 @@ def test_every_output_file_is_written_through_a_rename(smoke_run):
 
 def test_results_record_the_configuration_and_provenance(smoke_run):
     out, record, config, _ = smoke_run
-    assert json.loads((out / "results.json").read_text()) == json.loads(
-        json.dumps(record)
-    )
-    assert record["config"] == config.to_dict()
-    assert record["config"]["training"]["seeds"] == list(SEEDS)
-    provenance = record["provenance"]
+    assert json.loads((out / "results.json").read_text()) == record.to_dict()
+    assert record.config == config.to_dict()
+    assert record.config["training"]["seeds"] == list(SEEDS)
+    provenance = record.provenance
     assert set(provenance) == {"git_commit", "git_dirty", "versions"}
     assert {
         "tensorflow",
@@ -123,14 +116,14 @@ def test_results_record_the_configuration_and_provenance(smoke_run):
         "omegaconf",
     } <= set(provenance["versions"])
     assert provenance["versions"]["pyautoattack"] == "0.2.0"
-    assert record["replicas"] == 1 and isinstance(record["deterministic"], bool)
-    assert record["test_images"] == config.data.test_limit
+    assert record.replicas == 1 and isinstance(record.deterministic, bool)
+    assert record.test_images == config.data.test_limit
 
 
 def test_every_seed_has_every_figure_in_range(smoke_run):
     _, record, config, _ = smoke_run
     evaluation = config.evaluation
-    for by_seed in record["variants"].values():
+    for by_seed in record.variants.values():
         assert list(by_seed) == [str(s) for s in SEEDS]
         for net in by_seed.values():
             assert in_unit_range(net["clean_accuracy"])
@@ -142,27 +135,23 @@ def test_every_seed_has_every_figure_in_range(smoke_run):
             assert all(in_unit_range(a) for a in net["adversarial_accuracy"].values())
             assert all(math.isfinite(v) for v in net["snr_db"].values())
             assert net["train_seconds"] > 0
-    hah = record["variants"]["hah"][str(SEEDS[0])]
+    hah = record.variants["hah"][str(SEEDS[0])]
     assert hah["sparse_blocks"] == [f"conv{i}" for i in range(1, 7)]
-    assert record["variants"]["baseline"][str(SEEDS[0])]["sparse_blocks"] == []
-    assert record["sparse_blocks"] == hah["sparse_blocks"]
+    assert record.variants["baseline"][str(SEEDS[0])]["sparse_blocks"] == []
+    assert record.sparse_blocks == hah["sparse_blocks"]
     assert all(hah["sparsity"][f"conv{i}"]["nonzero"] <= 0.25 for i in range(1, 7))
 
 
 def test_seeds_differ_and_the_summary_is_their_mean_and_sd(smoke_run):
     out, record, _, _ = smoke_run
     for variant in ("baseline", "hah"):
-        accuracies = [
-            record["variants"][variant][str(s)]["clean_accuracy"] for s in SEEDS
-        ]
-        summary = record["summary"][variant]["clean_accuracy"]
+        accuracies = [record.variants[variant][str(s)]["clean_accuracy"] for s in SEEDS]
+        summary = record.summary[variant]["clean_accuracy"]
         assert summary["n"] == 2
         assert summary["mean"] == pytest.approx(np.mean(accuracies))
         assert summary["sd"] == pytest.approx(np.std(accuracies, ddof=1))
     weights = [
-        keras.saving.load_model(
-            seed_folder(out, "hah", s) / "model.keras"
-        ).get_weights()[1]
+        keras.saving.load_model(RunFolder(out).network("hah", s).model).get_weights()[1]
         for s in SEEDS
     ]
     assert not np.array_equal(*weights)
@@ -170,9 +159,9 @@ def test_seeds_differ_and_the_summary_is_their_mean_and_sd(smoke_run):
 
 def test_comparison_pairs_the_same_images_across_seeds(smoke_run):
     out, record, _, _ = smoke_run
-    clean = record["comparisons"]["hah"]["clean"]
+    clean = record.comparisons["hah"]["clean"]
     scores = {
-        (v, s): np.load(seed_folder(out, v, s) / "per_image.npz")["clean"]
+        (v, s): np.load(RunFolder(out).network(v, s).per_image)["clean"]
         for v in ("baseline", "hah")
         for s in SEEDS
     }
@@ -192,7 +181,7 @@ def test_comparison_pairs_the_same_images_across_seeds(smoke_run):
 def test_results_md_has_a_column_per_variant_with_spreads(smoke_run):
     out, record, _, _ = smoke_run
     text = (out / "results.md").read_text()
-    clean = {v: record["summary"][v]["clean_accuracy"] for v in ("baseline", "hah")}
+    clean = {v: record.summary[v]["clean_accuracy"] for v in ("baseline", "hah")}
     row = (
         f"| clean accuracy | {clean['baseline']['mean']:.4f} ± "
         f"{clean['baseline']['sd']:.4f} | {clean['hah']['mean']:.4f} ± "
@@ -206,14 +195,12 @@ def test_results_md_has_a_column_per_variant_with_spreads(smoke_run):
 
 def test_rerun_reuses_every_evaluation(smoke_run, capsys):
     out, first, config, _ = smoke_run
-    model_file = seed_folder(out, "hah", SEEDS[1]) / "model.keras"
+    model_file = RunFolder(out).network("hah", SEEDS[1]).model
     mtime = model_file.stat().st_mtime
     again = run_experiment(config, out)
     assert capsys.readouterr().out.count("evaluation found") == 4
     assert model_file.stat().st_mtime == mtime
-    assert without_timings(json.loads(json.dumps(again))) == without_timings(
-        json.loads(json.dumps(first))
-    )
+    assert without_timings(again.to_dict()) == without_timings(first.to_dict())
 
 
 def test_rerun_with_another_configuration_is_refused(smoke_run):
@@ -229,13 +216,13 @@ def test_rerun_with_another_configuration_is_refused(smoke_run):
 
 def test_evaluate_files_compares_saved_models(smoke_run, tmp_path):
     out, record, config, _ = smoke_run
-    files = [seed_folder(out, v, SEEDS[0]) / "model.keras" for v in ("baseline", "hah")]
+    files = [RunFolder(out).network(v, SEEDS[0]).model for v in ("baseline", "hah")]
     evaluated = evaluate_files(config, files, tmp_path)
-    assert list(evaluated["summary"]) == ["baseline_seed_2022", "hah_seed_2022"]
-    first = next(iter(evaluated["variants"].values()))[str(SEEDS[0])]
+    assert list(evaluated.summary) == ["baseline_seed_2022", "hah_seed_2022"]
+    first = next(iter(evaluated.variants.values()))[str(SEEDS[0])]
     assert (
         first["clean_accuracy"]
-        == record["variants"]["baseline"][str(SEEDS[0])]["clean_accuracy"]
+        == record.variants["baseline"][str(SEEDS[0])]["clean_accuracy"]
     )
     assert (tmp_path / "results.md").is_file()
 
@@ -243,15 +230,13 @@ def test_evaluate_files_compares_saved_models(smoke_run, tmp_path):
 def test_robustness_of_a_run_summarises_every_seed(smoke_run):
     out, _, config, _ = smoke_run
     record = run_robustness(config, out)
-    assert json.loads((out / "robustness.json").read_text()) == json.loads(
-        json.dumps(record)
-    )
-    assert list(record["by_seed"]) == [str(s) for s in SEEDS]
+    assert json.loads((out / "robustness.json").read_text()) == record.to_dict()
+    assert list(record.by_seed) == [str(s) for s in SEEDS]
     text = (out / "robustness.md").read_text()
     assert "robust accuracy (worst case)" in text and "Each attack, seed 2023" in text
     assert "REDUCED strength (tests only)" in text
     assert "AutoAttack: after FAB-T" in text
-    for models in record["by_seed"].values():
+    for models in record.by_seed.values():
         for name, by_budget in models.items():
             for key, result in by_budget.items():
                 names = " ".join(result["per_attack"])
@@ -272,22 +257,20 @@ def test_robustness_of_a_run_summarises_every_seed(smoke_run):
                 assert ("BPDA" in names) == (name == "hah")
                 assert result["worst_case"] <= min(result["per_attack"].values())
                 assert np.mean(result["robust_images"]) == result["worst_case"]
-    key = next(iter(record["summary"]["hah"]))
-    worst = [record["by_seed"][str(s)]["hah"][key]["worst_case"] for s in SEEDS]
-    assert record["summary"]["hah"][key]["mean"] == pytest.approx(np.mean(worst))
-    assert (
-        "baseline" not in record["comparisons"] and key in record["comparisons"]["hah"]
-    )
+    key = next(iter(record.summary["hah"]))
+    worst = [record.by_seed[str(s)]["hah"][key]["worst_case"] for s in SEEDS]
+    assert record.summary["hah"][key]["mean"] == pytest.approx(np.mean(worst))
+    assert "baseline" not in record.comparisons and key in record.comparisons["hah"]
 
 
 def test_robustness_of_one_model_file(smoke_run, tmp_path):
     out, _, config, _ = smoke_run
     record = run_robustness(
-        config, tmp_path, [seed_folder(out, "hah", SEEDS[0]) / "model.keras"]
+        config, tmp_path, [RunFolder(out).network("hah", SEEDS[0]).model]
     )
-    (name,) = record["summary"]
-    assert record["comparisons"] == {}
-    result = next(iter(record["by_seed"]["0"][name].values()))
+    (name,) = record.summary
+    assert record.comparisons == {}
+    result = next(iter(record.by_seed["0"][name].values()))
     assert not any(a.startswith("transfer") for a in result["per_attack"])
 
 
@@ -297,9 +280,9 @@ def test_corruptions_of_a_run_cover_every_seed_corruption_and_severity(
     out, _, config, _ = smoke_run
     config.corruptions.cache = str(tmp_path / "cache")
     record = run_corruptions(config, out)
-    assert list(record["by_seed"]) == [str(s) for s in SEEDS]
-    assert record["data_source"].startswith("CIFAR-10-C's corruptions and parameters")
-    for models in record["by_seed"].values():
+    assert list(record.by_seed) == [str(s) for s in SEEDS]
+    assert record.data_source.startswith("CIFAR-10-C's corruptions and parameters")
+    for models in record.by_seed.values():
         assert models["baseline"]["mce"] == pytest.approx(100.0)
         # 100 wherever the baseline's corruptions add errors at all (smoke-size
         # networks can be as wrong clean as corrupted).
@@ -315,7 +298,7 @@ def test_corruptions_of_a_run_cover_every_seed_corruption_and_severity(
             assert np.mean(figures["copies_right"]) / 75 == pytest.approx(
                 figures["mean_accuracy"]
             )
-    assert list(record["comparisons"]) == ["hah"]
+    assert list(record.comparisons) == ["hah"]
     assert "mCE" in (out / "corruptions.md").read_text()
     assert (out / CORRUPTION_PLOT).is_file()
 
@@ -323,17 +306,19 @@ def test_corruptions_of_a_run_cover_every_seed_corruption_and_severity(
 def test_corruptions_of_model_files_take_the_first_as_reference(smoke_run, tmp_path):
     out, _, config, _ = smoke_run
     config.corruptions.cache = str(tmp_path / "cache")
-    files = [seed_folder(out, v, SEEDS[0]) / "model.keras" for v in ("hah", "baseline")]
+    files = [RunFolder(out).network(v, SEEDS[0]).model for v in ("hah", "baseline")]
     record = run_corruptions(config, tmp_path, files)
-    assert record["reference"] == "hah_seed_2022"
-    assert record["by_seed"]["0"]["hah_seed_2022"]["mce"] == pytest.approx(100.0)
+    assert record.reference == "hah_seed_2022"
+    assert record.by_seed["0"]["hah_seed_2022"]["mce"] == pytest.approx(100.0)
     # The run's own report (made by the test above, or now).
     path = out / "corruptions.json"
     run_record = (
-        json.loads(path.read_text()) if path.is_file() else run_corruptions(config, out)
+        RunFolder(out).read_record("corruptions")
+        if path.is_file()
+        else run_corruptions(config, out)
     )
-    run_hah = run_record["by_seed"][str(SEEDS[0])]["hah"]
-    assert record["by_seed"]["0"]["hah_seed_2022"]["accuracy"] == run_hah["accuracy"]
+    run_hah = run_record.by_seed[str(SEEDS[0])]["hah"]
+    assert record.by_seed["0"]["hah_seed_2022"]["accuracy"] == run_hah["accuracy"]
 
 
 def test_defences_study_tables_every_axis_and_every_network(smoke_run, tmp_path):
@@ -355,7 +340,7 @@ def test_defences_study_tables_every_axis_and_every_network(smoke_run, tmp_path)
         "robust L_inf 2/255",
     ]
     assert comparisons["clean accuracy"]["baseline"]["difference"] == pytest.approx(
-        record["comparisons"]["hah"]["clean"]["difference"]
+        record.comparisons["hah"]["clean"]["difference"]
     )
     assert (out / "defences.png").is_file()
 
@@ -403,10 +388,10 @@ def test_a_run_dying_mid_variant_list_resumes_there(
     with pytest.raises(RuntimeError, match="interrupted"):
         run_experiment(config, tmp_path)
     monkeypatch.setattr(experiment, "train_network", real_train)
-    baseline_file = seed_folder(tmp_path, "baseline", 2022) / "evaluation.json"
+    baseline_file = RunFolder(tmp_path).network("baseline", 2022).evaluation
     assert baseline_file.is_file()
-    assert not (seed_folder(tmp_path, "hah", 2022) / "model.keras").exists()
-    assert not seed_folder(tmp_path, "no_threshold", 2022).exists()
+    assert not (RunFolder(tmp_path).network("hah", 2022).model).exists()
+    assert not RunFolder(tmp_path).network("no_threshold", 2022).path.exists()
     mtime = baseline_file.stat().st_mtime
     capsys.readouterr()
     record = run_experiment(config, tmp_path)
@@ -415,11 +400,11 @@ def test_a_run_dying_mid_variant_list_resumes_there(
     assert "hah seed 2022: training epochs 2-2 of 2" in log
     assert "no_threshold seed 2022: training epochs 1-2 of 2" in log
     assert baseline_file.stat().st_mtime == mtime
-    history = read_history(seed_folder(tmp_path, "hah", 2022) / "history.csv")
+    history = RunFolder(tmp_path).network("hah", 2022).read_history()
     assert history["epoch"] == [0.0, 1.0]
-    assert list(record["comparisons"]) == ["hah", "no_threshold"]
+    assert list(record.comparisons) == ["hah", "no_threshold"]
     assert "threshold1" not in json.dumps(
-        record["variants"]["no_threshold"]["2022"]["sparsity"]
+        record.variants["no_threshold"]["2022"]["sparsity"]
     )
 
 

@@ -4,10 +4,12 @@ import pytest
 from folders import write_image_folder
 
 from keras_hebb.callbacks import NonFiniteTrainingError, StopOnNonFinite
-from keras_hebb.run import cli, experiment
+from keras_hebb.run import cli, train
 from keras_hebb.run.checkpoint import EpochCheckpoint
 from keras_hebb.run.config import load_config
-from keras_hebb.run.experiment import read_history, train_network
+from keras_hebb.run.folder import NetworkFolder
+from keras_hebb.run.networks import build_network
+from keras_hebb.run.train import train_network
 
 
 def tiny_model():
@@ -72,9 +74,9 @@ def test_nan_in_training_keeps_last_good_backup_and_writes_no_model(tmp_path):
     with pytest.raises(NonFiniteTrainingError, match="batch 1 of epoch 2 "):
         train_network(config, "baseline", 2022, out, callbacks=[PoisonAtSecondEpoch()])
     assert not (out / "model.keras").exists()
-    assert read_history(out / "history.csv")["epoch"] == [0.0]
+    assert NetworkFolder(out).read_history()["epoch"] == [0.0]
     checkpoint = EpochCheckpoint(out / "backup", out / "restored_history.csv", 2022)
-    model = experiment.build_network(config, "baseline", 2022)
+    model = build_network(config, "baseline", 2022)
     # Epoch 1 (index 0) done: a rerun resumes at the second epoch (index 1).
     assert checkpoint.restore(model) == 1
     assert all(np.isfinite(w).all() for w in model.get_weights())
@@ -84,7 +86,7 @@ def test_cli_exits_with_an_error_naming_the_backup(tmp_path, monkeypatch):
     def diverging(*args, **kwargs):
         raise NonFiniteTrainingError("training stopped at batch 7 of epoch 3")
 
-    monkeypatch.setattr(experiment, "train_network", diverging)
+    monkeypatch.setattr(train, "train_network", diverging)
     arguments = ["train", "--variant", "hah", "--preset", "smoke", "--verbose"]
     with pytest.raises(SystemExit) as stop:
         cli.main([*arguments, "--data", str(tmp_path), "--output", str(tmp_path)])

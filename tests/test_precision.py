@@ -12,7 +12,8 @@ from keras_hebb.hah import hah_score
 from keras_hebb.models.registry import NETWORKS
 from keras_hebb.precision import check_precision, precision_policy
 from keras_hebb.run.config import ConfigError, load_config
-from keras_hebb.run.experiment import build_network, training_setting
+from keras_hebb.run.networks import build_network
+from keras_hebb.run.setting import training_setting
 
 # bfloat16 keeps 8 significant bits: a relative error of 2**-8 per rounding.
 BFLOAT16_RTOL = 2**-6

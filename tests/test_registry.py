@@ -8,7 +8,7 @@ from keras_hebb.models.registry import (
     register_network,
 )
 from keras_hebb.run.config import ConfigError, load_config
-from keras_hebb.run.experiment import build_network
+from keras_hebb.run.networks import build_network
 
 
 def layer_types(model):

@@ -3,7 +3,7 @@
 import dataclasses
 
 from keras_hebb.robustness.budgets import AttackBudgets
-from keras_hebb.run.report import describe_attacks
+from keras_hebb.run.report.robustness import describe_attacks
 
 
 def test_standard_autoattack_is_named_with_its_fixed_strengths():

@@ -21,7 +21,7 @@ from folders import write_image_folder
 
 from keras_hebb.run.checkpoint import CheckpointError
 from keras_hebb.run.config import load_config
-from keras_hebb.run.experiment import train_network
+from keras_hebb.run.train import train_network
 from keras_hebb.saving import load_model
 
 # Trained fixtures, subprocesses or other sessions: the slow tier.

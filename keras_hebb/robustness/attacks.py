@@ -22,7 +22,7 @@ from cleverhans.tf2.attacks.projected_gradient_descent import (
 
 from keras_hebb.progress import say
 from keras_hebb.robustness.bpda import straight_through_model
-from keras_hebb.robustness.budgets import budget_key, budget_label
+from keras_hebb.robustness.budgets import Budget
 from keras_hebb.validation import check_model_inputs, check_positive_int
 
 NORMS = {"linf": np.inf, "l2": 2}
@@ -37,7 +37,7 @@ def norm_order(norm):
 
 def budget_name(norm, eps):
     """How attack names show their budget: 'L_inf 2/255', 'L2 0.25'."""
-    return budget_label(budget_key(norm, eps))
+    return Budget(norm, eps).label
 
 
 def project(adversarial, images, norm, eps):

@@ -1,7 +1,7 @@
 """Perturbation budgets, noise kinds and attack strengths: their one naming.
 
 A budget is a norm ("linf" or "l2") and a radius eps in [0, 1] pixel units.
-Results key each budget by `budget_key` and show it by `budget_label`.
+`Budget` keys a budget in results and labels it in reports.
 """
 
 import dataclasses
@@ -42,27 +42,54 @@ def check_budget(norm, eps):
         )
 
 
-def budget_key(norm, eps):
-    """The results' key of a budget: `budget_key("linf", 2 / 255)` is
-    "linf_0.00784314"."""
-    return f"{norm}_{eps:.6g}"
+@dataclasses.dataclass(frozen=True, eq=False)
+class Budget:
+    """One perturbation budget: a norm ("linf" or "l2") and a radius `eps`.
 
+    Its `key` names it in results ("linf_0.00784314") and `Budget.parse`
+    reads a key back; its `label` is how reports show it ("L_inf 2/255").
+    Budgets are equal when their keys are (eps to 6 significant digits), so
+    that a budget read back from a key equals the one that made it.
 
-def parse_budget_key(key):
-    """(norm, eps) of a `budget_key`."""
-    norm, eps = key.split("_")
-    return norm, float(eps)
-
-
-def budget_label(key):
-    """'linf_0.00784314' -> 'L_inf 2/255'; 'l2_0.25' -> 'L2 0.25'.
-
-    L_inf radii that are whole multiples of 1/255 are shown as such.
+    >>> Budget("linf", 2 / 255).key, Budget("l2", 0.25).label
+    ('linf_0.00784314', 'L2 0.25')
+    >>> Budget.parse("linf_0.00784314").label
+    'L_inf 2/255'
     """
-    norm, eps = parse_budget_key(key)
-    if norm == "linf" and abs(eps * 255 - round(eps * 255)) < 1e-3:
-        return f"L_inf {round(eps * 255):d}/255"
-    return f"{'L_inf' if norm == 'linf' else 'L2'} {eps:g}"
+
+    norm: str
+    eps: float
+
+    def __post_init__(self):
+        check_budget(self.norm, self.eps)
+
+    def __eq__(self, other):
+        return isinstance(other, Budget) and other.key == self.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    @property
+    def key(self):
+        return f"{self.norm}_{self.eps:.6g}"
+
+    @classmethod
+    def parse(cls, key):
+        """The budget of a `key`."""
+        norm, separator, eps = key.partition("_")
+        if not separator:
+            raise ValueError(
+                f"A budget key is '<norm>_<eps>', as 'linf_0.00784314'. Received: {key!r}"
+            )
+        return cls(norm, float(eps))
+
+    @property
+    def label(self):
+        """L_inf radii that are whole multiples of 1/255 are shown as such."""
+        steps = self.eps * 255
+        if self.norm == "linf" and abs(steps - round(steps)) < 1e-3:
+            return f"L_inf {round(steps):d}/255"
+        return f"{'L_inf' if self.norm == 'linf' else 'L2'} {self.eps:g}"
 
 
 @dataclasses.dataclass

@@ -16,7 +16,7 @@ import time
 from keras_hebb.progress import say
 from keras_hebb.robustness.attacks import BPDA, PGD, Transfer, worst_case_accuracy
 from keras_hebb.robustness.autoattack import AutoAttack
-from keras_hebb.robustness.budgets import AttackBudgets, budget_key, strength_label
+from keras_hebb.robustness.budgets import AttackBudgets, Budget, strength_label
 from keras_hebb.robustness.masking import (
     FAIL,
     NOT_APPLICABLE,
@@ -173,7 +173,7 @@ def robustness_evaluation(
                 sources.get(name),
                 masking_examples,
             )
-            record["models"][name][budget_key(norm, eps)] = result
+            record["models"][name][Budget(norm, eps).key] = result
             say(
                 f"robustness: {name} {norm} {eps:.4g}: worst case "
                 f"{result['worst_case']:.4f} ({time.perf_counter() - start:.0f} s)"

@@ -258,9 +258,11 @@ def parser():
     add_output(export, "SavedModel folder")
 
     report = command(
-        "report", "rewrite results.md, robustness.md and the plots from the JSON"
+        "report",
+        "rewrite the reports and plots of every record in a folder "
+        "(results.json, robustness.json, corruptions.json)",
     )
-    add_output(report, "a folder holding results.json")
+    add_output(report, "a folder holding records")
     return main
 
 
@@ -289,8 +291,11 @@ def check_paths(args):
     for model in models if isinstance(models, list) else [models]:
         if not model.is_file():
             sys.exit(f"keras-hebb: error: --model {model} is not a file")
-    if args.command == "report" and not (args.output / "results.json").is_file():
-        sys.exit(f"keras-hebb: error: {args.output / 'results.json'} does not exist")
+    records = ("results.json", "robustness.json", "corruptions.json")
+    if args.command == "report" and not any(
+        (args.output / name).is_file() for name in records
+    ):
+        sys.exit(f"keras-hebb: error: {args.output} holds none of {list(records)}")
 
 
 def use_tensorflow_backend():
@@ -324,7 +329,8 @@ def main(argv=None):
     from keras_hebb.callbacks import NonFiniteTrainingError
     from keras_hebb.data.sources import DataSourceError
     from keras_hebb.run.checkpoint import CheckpointError
-    from keras_hebb.run.experiment import ConfigMismatchError
+    from keras_hebb.run.folder import FolderLockedError
+    from keras_hebb.run.setting import ConfigMismatchError
     from keras_hebb.saving import ModelFileError
     from keras_hebb.validation import InvalidInputError
 
@@ -335,6 +341,7 @@ def main(argv=None):
         ConfigMismatchError,
         DataSourceError,
         FileNotFoundError,
+        FolderLockedError,
         InvalidInputError,
         ModelFileError,
         ValueError,
@@ -352,6 +359,8 @@ def dispatch(args, config):
     """Runs the subcommand `args.command`."""
     from keras_hebb.files import write_atomically
     from keras_hebb.run import experiment
+    from keras_hebb.run.folder import RunFolder
+    from keras_hebb.run.train import train_network
     from keras_hebb.saving import load_model
 
     if args.command in ("run", "train", "evaluate"):
@@ -360,18 +369,21 @@ def dispatch(args, config):
         experiment.run_experiment(config, args.output, strategy)
     elif args.command == "train":
         for seed in [args.seed] if args.seed is not None else config.training.seeds:
-            experiment.train_network(
+            train_network(
                 config,
                 args.variant,
                 seed,
-                experiment.seed_folder(args.output, args.variant, seed),
+                RunFolder(args.output).network(args.variant, seed),
                 strategy=strategy,
             )
     elif args.command == "evaluate":
         record = experiment.evaluate_files(config, args.model, args.output)
         if args.output is None:
             print(
-                json.dumps({k: record[k] for k in ("summary", "comparisons")}, indent=2)
+                json.dumps(
+                    {"summary": record.summary, "comparisons": record.comparisons},
+                    indent=2,
+                )
             )
     elif args.command == "robustness":
         from keras_hebb.run.robust_accuracy import run_robustness
@@ -385,11 +397,9 @@ def dispatch(args, config):
         model = load_model(args.model)
         write_atomically(args.output, lambda folder: model.export(str(folder)))
     elif args.command == "report":
-        from keras_hebb.run.report import write_report
+        from keras_hebb.run.report import write_reports
 
-        write_report(
-            json.loads((args.output / "results.json").read_text()), args.output
-        )
+        write_reports(RunFolder(args.output))
 
 
 def training_setup(args, config):
@@ -399,12 +409,12 @@ def training_setup(args, config):
     import tensorflow as tf
 
     from keras_hebb.distribute import get_strategy
-    from keras_hebb.run import experiment
+    from keras_hebb.run.recipe import make_deterministic
 
     if args.deterministic is None:
         args.deterministic = not tf.config.list_physical_devices("GPU")
     if args.deterministic:
-        experiment.make_deterministic(config.training.seeds[0])
+        make_deterministic(config.training.seeds[0])
     return get_strategy(getattr(args, "distribute", "default"))
 
 

@@ -10,35 +10,14 @@ for right/wrong scores, the paired t-test over seeds, and a verdict) of
 
 import numpy as np
 
-from keras_hebb.robustness.budgets import budget_label
 from keras_hebb.run import statistics
+from keras_hebb.run.records import MetricKey
 
 
 def per_image_metrics(per_image_of_variant):
     """The per-image score keys every seed of a variant has, in order."""
     seeds = list(per_image_of_variant.values())
     return [key for key in seeds[0] if all(key in s for s in seeds)]
-
-
-def noise_key(kind, std):
-    """The per-image key of a noise figure: "gaussian_0.1"."""
-    return f"{kind}_{std}"
-
-
-def pgd_key(key):
-    """The per-image key of a PGD figure: "pgd_linf_0.00784314"."""
-    return f"pgd_{key}"
-
-
-def metric_label(key, attack_steps):
-    """How a per-image score is named in tables: 'clean', 'gaussian noise std
-    0.1', 'PGD-20 L_inf 2/255'."""
-    if key == "clean":
-        return "clean accuracy"
-    if key.startswith("pgd_"):
-        return f"PGD-{attack_steps} {budget_label(key[len('pgd_') :])}"
-    kind, std = key.split("_")
-    return f"{kind} noise std {std}"
 
 
 def sparse_block_names(figures):
@@ -151,7 +130,7 @@ def compare_variant(evaluation, variant, reference, figures, per_image, blocks):
         if key not in measured:
             continue
         comparisons[key] = {
-            "label": metric_label(key, evaluation.attack_steps),
+            "label": MetricKey.parse(key).label(evaluation.attack_steps),
             **compare_scores(
                 {s: per_image[reference][s][key] for s in per_image[reference]},
                 {s: per_image[variant][s][key] for s in per_image[reference]},

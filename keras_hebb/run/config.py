@@ -152,8 +152,11 @@ class EvaluationConfig:
 
     Each `*_examples` takes the first images of the test set (`None`: all
     test images); every variant is evaluated on the same images, so
-    comparisons are paired. `confidence` is the level of every interval,
-    `bootstrap_resamples` the paired bootstrap's resamples.
+    comparisons are paired. `histogram_conv` names the conv layer whose
+    activation histogram is recorded (the second: the first sparse block of
+    the paper's VGG; skipped in a network without it). `confidence` is the
+    level of every interval, `bootstrap_resamples` the paired bootstrap's
+    resamples.
     """
 
     noise_kinds: list[str] = dataclasses.field(
@@ -166,6 +169,7 @@ class EvaluationConfig:
     noise_examples: int | None = None
     snr_std: float = 0.1
     probe_examples: int = 1000
+    histogram_conv: str = "conv2"
     attack_examples: int = 1000
     attack_steps: int = 20
     attack_budgets: list[Budget] = dataclasses.field(

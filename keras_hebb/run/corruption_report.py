@@ -9,7 +9,6 @@ corrupted copies (paired bootstrap). Writes `corruptions.json`,
 `corruptions.md` and `corruption_accuracy.png` (a heat map per network).
 """
 
-import pathlib
 import time
 
 import keras
@@ -17,7 +16,6 @@ import numpy as np
 
 from keras_hebb import data as data_module
 from keras_hebb.data.constants import CIFAR10_SHAPE
-from keras_hebb.files import write_json, write_text
 from keras_hebb.progress import say
 from keras_hebb.robustness.common_corruptions import (
     corrupted_correct,
@@ -30,8 +28,11 @@ from keras_hebb.robustness.noise import correct
 from keras_hebb.run import statistics
 from keras_hebb.run.comparison import compare_scores
 from keras_hebb.run.corruption_data import corrupted_test_set
-from keras_hebb.run.experiment import test_arrays
+from keras_hebb.run.folder import RunFolder
+from keras_hebb.run.inputs import test_arrays
 from keras_hebb.run.provenance import provenance
+from keras_hebb.run.records import CorruptionsRecord
+from keras_hebb.run.report import write_with_report
 from keras_hebb.run.robust_accuracy import models_record, report_networks
 from keras_hebb.saving import load_model
 
@@ -142,21 +143,15 @@ def summarise_corruptions(by_seed, reference, evaluation):
     return summary, comparisons
 
 
-def run_corruptions(config, output, model_files=None):
+def run_corruptions(config, output, paths=None):
     """The corruption report of a run folder's networks (every variant and
-    seed of `config`), or of `model_files`; written to `output`.
+    seed of `config`), or of the model files `paths`; written to `output`.
 
     Returns:
-        The record written to `<output>/corruptions.json`.
+        The `CorruptionsRecord` written to `<output>/corruptions.json`.
     """
-    from keras_hebb.run.report import (
-        CORRUPTION_PLOT,
-        corruptions_markdown,
-        plot_corruptions,
-    )
-
-    output = pathlib.Path(output)
-    files, reference = report_networks(config, output, model_files)
+    run = RunFolder(output)
+    files, reference = report_networks(config, run, paths)
     images, labels = test_arrays(config, config.corruptions.examples)
     if images.shape[1:] != CIFAR10_SHAPE:
         raise ValueError(
@@ -176,21 +171,20 @@ def run_corruptions(config, output, model_files=None):
         results = evaluate_models(seed_files, corrupted)
         by_seed[str(seed)] = seed_record(results, reference)
     summary, comparisons = summarise_corruptions(by_seed, reference, config.evaluation)
-    record = {
-        "config": config.to_dict(),
-        "provenance": origin,
-        "data_source": corrupted.source,
-        "test_images": len(corrupted.labels),
-        "models": models_record(files),
-        "reference": reference,
-        "by_seed": by_seed,
-        "summary": summary,
-        "comparisons": comparisons,
-        "seconds": time.perf_counter() - start,
-    }
-    output.mkdir(parents=True, exist_ok=True)
-    write_json(output / "corruptions.json", record)
-    write_text(output / "corruptions.md", corruptions_markdown(record))
-    plot_corruptions(record, output / CORRUPTION_PLOT)
-    say(f"corruptions in {output / 'corruptions.md'} ({record['seconds']:.0f} s)")
+    record = CorruptionsRecord.of(
+        {
+            "config": config.to_dict(),
+            "provenance": origin,
+            "data_source": corrupted.source,
+            "test_images": len(corrupted.labels),
+            "models": models_record(files),
+            "reference": reference,
+            "by_seed": by_seed,
+            "summary": summary,
+            "comparisons": comparisons,
+            "seconds": time.perf_counter() - start,
+        }
+    )
+    write_with_report(run, "corruptions", record)
+    say(f"corruptions in {run.file('corruptions.md')} ({record.seconds:.0f} s)")
     return record

@@ -10,76 +10,39 @@ variant compared with the reference image by image (paired bootstrap,
 McNemar per seed). Writes `robustness.json` and `robustness.md`.
 """
 
-import pathlib
 import time
 
 import keras
 import numpy as np
 
 from keras_hebb import data as data_module
-from keras_hebb.files import write_json, write_text
 from keras_hebb.progress import say
 from keras_hebb.robustness.evaluation import robustness_evaluation
 from keras_hebb.run import statistics
 from keras_hebb.run.comparison import compare_scores
-from keras_hebb.run.experiment import seed_folder, test_arrays
+from keras_hebb.run.folder import RunFolder, model_files
+from keras_hebb.run.inputs import test_arrays
 from keras_hebb.run.provenance import provenance
+from keras_hebb.run.records import RobustnessRecord
+from keras_hebb.run.report import write_with_report
 from keras_hebb.saving import load_model
 
 
-def run_models(config, output):
-    """{seed: {variant: model file}} of a run folder, with a clear error for a
-    missing file."""
-    files = {
-        seed: {
-            variant: seed_folder(output, variant, seed) / "model.keras"
-            for variant in config.variants
-        }
-        for seed in config.training.seeds
-    }
-    missing = [
-        str(path)
-        for by_variant in files.values()
-        for path in by_variant.values()
-        if not path.is_file()
-    ]
-    if missing:
-        raise FileNotFoundError(
-            f"{output} lacks {missing}; run `keras-hebb run` with this "
-            "configuration and --output first"
-        )
-    return files
-
-
-def file_models(paths):
-    """{0: {name: file}} for model files given on the command line, named by
-    their stem, or where stems repeat by their two parent folders (a run's
-    `<variant>/seed_<s>/model.keras` is "<variant>_seed_<s>"), or else by
-    their whole path."""
-    paths = [pathlib.Path(p) for p in paths]
-    for name_of in (
-        lambda p: p.stem,
-        lambda p: "_".join(p.parts[-3:-1]),
-        lambda p: str(p.with_suffix("")),
-    ):
-        names = [name_of(p) for p in paths]
-        if len(set(names)) == len(names):
-            break
-    return {0: dict(zip(names, paths))}
-
-
-def report_networks(config, output, model_files=None):
+def report_networks(config, run, paths=None):
     """({seed: {name: model file}}, reference name) of a report: every network
-    of the run in `output`, with the configuration's reference, or
-    `model_files` under seed 0, the first the reference."""
-    if model_files:
-        files = file_models(model_files)
-        return files, next(iter(files[0]))
-    return run_models(config, output), config.reference_variant()
+    of the `RunFolder` `run` with the configuration's reference, or the model
+    files `paths` under seed 0, the first the reference."""
+    if paths:
+        files = model_files(paths)
+        return {0: files}, next(iter(files))
+    return (
+        run.networks(config.variants, config.training.seeds),
+        config.reference_variant(),
+    )
 
 
 def models_record(files):
-    """The report record's "models": {seed: {name: path}} as JSON strings."""
+    """A record's "models": {seed: {name: path}} as JSON strings."""
     return {
         str(seed): {name: str(path) for name, path in seed_files.items()}
         for seed, seed_files in files.items()
@@ -139,39 +102,37 @@ def summarise_robustness(config, by_seed, reference):
     return summary, comparisons
 
 
-def run_robustness(config, output, model_files=None):
+def run_robustness(config, output, paths=None):
     """The robustness report of a run folder's networks (every variant and
-    seed of `config`), or of `model_files`; written to `output`.
+    seed of `config`), or of the model files `paths`; written to `output`.
 
     Returns:
-        The record written to `<output>/robustness.json`.
+        The `RobustnessRecord` written to `<output>/robustness.json`.
     """
-    from keras_hebb.run.report import robustness_markdown
-
-    output = pathlib.Path(output)
-    files, reference = report_networks(config, output, model_files)
+    run = RunFolder(output)
+    files, reference = report_networks(config, run, paths)
     images, labels = test_arrays(config, config.robustness.examples)
     start, origin = time.perf_counter(), provenance()
     by_seed = {}
     for seed, seed_files in files.items():
-        keras.utils.set_random_seed(config.training.seeds[0] if model_files else seed)
+        keras.utils.set_random_seed(config.training.seeds[0] if paths else seed)
         say(f"robustness: seed {seed}: {list(seed_files)}")
         by_seed[str(seed)] = evaluate_seed(config, seed_files, images, labels)["models"]
     summary, comparisons = summarise_robustness(config, by_seed, reference)
-    record = {
-        "config": config.to_dict(),
-        "provenance": origin,
-        "data_source": data_module.describe_source(config.data.source),
-        "models": models_record(files),
-        "reference": reference,
-        "attacks": config.to_dict()["robustness"]["attacks"],
-        "by_seed": by_seed,
-        "summary": summary,
-        "comparisons": comparisons,
-        "seconds": time.perf_counter() - start,
-    }
-    output.mkdir(parents=True, exist_ok=True)
-    write_json(output / "robustness.json", record)
-    write_text(output / "robustness.md", robustness_markdown(record))
-    say(f"robustness in {output / 'robustness.md'} ({record['seconds']:.0f} s)")
+    record = RobustnessRecord.of(
+        {
+            "config": config.to_dict(),
+            "provenance": origin,
+            "data_source": data_module.describe_source(config.data.source),
+            "models": models_record(files),
+            "reference": reference,
+            "attacks": config.to_dict()["robustness"]["attacks"],
+            "by_seed": by_seed,
+            "summary": summary,
+            "comparisons": comparisons,
+            "seconds": time.perf_counter() - start,
+        }
+    )
+    write_with_report(run, "robustness", record)
+    say(f"robustness in {run.file('robustness.md')} ({record.seconds:.0f} s)")
     return record
