@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -151,3 +152,48 @@ def test_train_network_stops_while_another_process_trains_it(tmp_path, holder):
         train_network(config, "baseline", 2022, tmp_path / "net")
     assert not (tmp_path / "net" / "model.keras").exists()
     assert not (tmp_path / "net" / "backup").exists()
+
+
+@pytest.mark.slow
+def test_a_job_submitted_twice_trains_once(tmp_path):
+    """Two `keras-hebb train` of one variant and seed into one folder: the
+    second stops naming the first, which trains on; a killed first one
+    leaves a lock that a third takes over."""
+    data = write_image_folder(tmp_path / "data", train_per_class=4, test_per_class=2)
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "keras_hebb.run.cli",
+        "train",
+        "--preset",
+        "smoke",
+        "--variant",
+        "baseline",
+        "--seed",
+        "2022",
+        "--data",
+        str(data),
+        "--output",
+        str(out),
+        "training.epochs=1000",
+    ]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lock = RunFolder(out).network("baseline", 2022).path / LOCK_NAME
+    try:
+        deadline = time.monotonic() + 240
+        while not lock.exists() and first.poll() is None:
+            assert time.monotonic() < deadline, "the first job never took the lock"
+            time.sleep(0.5)
+        second = subprocess.run(
+            command, check=False, capture_output=True, text=True, timeout=240
+        )
+        assert second.returncode != 0
+        assert f"process {first.pid} on host" in second.stderr
+        assert first.poll() is None
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    assert json.loads(lock.read_text())["pid"] == first.pid
+    with NetworkFolder(lock.parent).lock() as taken:
+        assert taken["pid"] == os.getpid()
