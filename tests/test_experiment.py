@@ -63,6 +63,12 @@ def smoke_run(tmp_path_factory, data_folder):
     return root / "out", record, config, renamed
 
 
+@pytest.fixture(scope="module")
+def corruption_cache(tmp_path_factory):
+    """One cache of the corrupted test sets for the module: each is made once."""
+    return str(tmp_path_factory.mktemp("corruption_cache"))
+
+
 def in_unit_range(value):
     return isinstance(value, float) and 0.0 <= value <= 1.0
 
@@ -275,10 +281,10 @@ def test_robustness_of_one_model_file(smoke_run, tmp_path):
 
 
 def test_corruptions_of_a_run_cover_every_seed_corruption_and_severity(
-    smoke_run, tmp_path
+    smoke_run, corruption_cache
 ):
     out, _, config, _ = smoke_run
-    config.corruptions.cache = str(tmp_path / "cache")
+    config.corruptions.cache = corruption_cache
     record = run_corruptions(config, out)
     assert list(record.by_seed) == [str(s) for s in SEEDS]
     assert record.data_source.startswith("CIFAR-10-C's corruptions and parameters")
@@ -303,9 +309,11 @@ def test_corruptions_of_a_run_cover_every_seed_corruption_and_severity(
     assert (out / CORRUPTION_PLOT).is_file()
 
 
-def test_corruptions_of_model_files_take_the_first_as_reference(smoke_run, tmp_path):
+def test_corruptions_of_model_files_take_the_first_as_reference(
+    smoke_run, tmp_path, corruption_cache
+):
     out, _, config, _ = smoke_run
-    config.corruptions.cache = str(tmp_path / "cache")
+    config.corruptions.cache = corruption_cache
     files = [RunFolder(out).network(v, SEEDS[0]).model for v in ("hah", "baseline")]
     record = run_corruptions(config, tmp_path, files)
     assert record.reference == "hah_seed_2022"
@@ -321,12 +329,14 @@ def test_corruptions_of_model_files_take_the_first_as_reference(smoke_run, tmp_p
     assert record.by_seed["0"]["hah_seed_2022"]["accuracy"] == run_hah["accuracy"]
 
 
-def test_defences_study_tables_every_axis_and_every_network(smoke_run, tmp_path):
+def test_defences_study_tables_every_axis_and_every_network(
+    smoke_run, corruption_cache
+):
     out, record, config, _ = smoke_run
     if not (out / "robustness.json").is_file():
         run_robustness(config, out)
     if not (out / "corruptions.json").is_file():
-        config.corruptions.cache = str(tmp_path / "cache")
+        config.corruptions.cache = corruption_cache
         run_corruptions(config, out)
     defences = load_script("defences")
     defences.main(["--output", str(out), "--noise-stds", "0.2"])

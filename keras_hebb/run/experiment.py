@@ -162,9 +162,9 @@ def evaluate_files(config, paths, output=None):
     figures, per_image = {}, {}
     for name, path in files.items():
         model = load_model(path)
-        result, per_image[name] = evaluate_network(model, config, images, labels, seed)
+        result, scores = evaluate_network(model, config, images, labels, seed)
         figures[name] = {seed: {"train_seconds": None, "history": {}, **result}}
-        per_image[name] = {seed: per_image[name]}
+        per_image[name] = {seed: scores}
         keras.backend.clear_session()
     record = results_record(
         config,
