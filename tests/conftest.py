@@ -11,6 +11,19 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fresh_keras_session():
+    """Each module starts from an empty Keras session.
+
+    In one long process, what earlier modules built (models, traced and
+    XLA-compiled functions, dataset iterators) otherwise stays alive into the
+    next; a module's timing and memory should be its own.
+    """
+    keras.backend.clear_session(free_memory=True)
+    yield
+    keras.backend.clear_session(free_memory=True)
+
+
 @pytest.fixture(autouse=True)
 def seeded():
     keras.utils.set_random_seed(2022)

@@ -1,10 +1,12 @@
 """The layers and networks on JAX and torch as on TensorFlow.
 
 Keras picks its backend once per process (this suite's is TensorFlow), so
-JAX and torch run in subprocesses: the backend-neutral tests (marked
-`backends`) run again under `KERAS_BACKEND=jax` and `KERAS_BACKEND=torch`,
-and the tiny networks' forward pass and training step (`backend_step.py`)
-run on all three backends from the same weights.
+JAX and torch run in subprocesses: the fast backend-neutral tests
+(marked `backends`, not `slow`) run again under `KERAS_BACKEND=jax` and
+`KERAS_BACKEND=torch`, and the tiny networks' forward pass and training step
+(`backend_step.py`) run on all three backends from the same weights: that
+equality stands for the slow `backends` tests (training several epochs),
+which run under TensorFlow only.
 """
 
 import os
@@ -50,7 +52,7 @@ def test_backend_neutral_tests_pass_on(backend):
         "pytest",
         "-q",
         "-m",
-        "backends",
+        "backends and not slow",
         "-p",
         "no:cacheprovider",
         "tests",
