@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from backend import input_gradient
+from backend import input_gradient, on_tensorflow
 from keras import ops
 
 from keras_hebb.order_statistics import (
@@ -8,6 +8,7 @@ from keras_hebb.order_statistics import (
     _kth_smallest_by_bisection,
     _kth_smallest_by_top_k,
     float_of_keys,
+    fused_on_tensorflow,
     kth_largest,
     kth_smallest_per_map,
     order_keys,
@@ -125,3 +126,24 @@ def test_order_keys_order_as_the_floats_do(dtype):
         np.asarray(ops.cast(float_of_keys(order_keys(x), dtype), "float32")),
         np.asarray(ops.cast(x, "float32")),
     )
+
+
+def test_a_fused_trace_for_any_batch_size_does_not_serve_a_known_one():
+    """Reused inside an XLA-compiled training step, a trace made for batches
+    of any size made XLA constant-fold the whole step on every step."""
+    traced = []
+
+    def double(x):
+        traced.append(tuple(x.shape))
+        return x * 2
+
+    fused = fused_on_tensorflow(double)
+    if not on_tensorflow():
+        assert fused is double
+        return
+    import tensorflow as tf
+
+    any_batch = tf.TensorSpec((None, 3), "float32")
+    tf.function(fused, input_signature=[any_batch]).get_concrete_function()
+    np.testing.assert_array_equal(fused(tf.ones((2, 3))), np.full((2, 3), 2.0))
+    assert traced == [(None, 3), (2, 3)]
