@@ -82,9 +82,8 @@ def static_type(value):
     rank is unknown) and dtype, or the value itself."""
     if not hasattr(value, "shape"):
         return value
-    shape = getattr(value.shape, "rank", len(value.shape))
-    shape = None if shape is None else tuple(value.shape)
-    return shape, str(value.dtype)
+    rank = getattr(value.shape, "rank", len(value.shape))
+    return None if rank is None else tuple(value.shape), str(value.dtype)
 
 
 @fused_on_tensorflow
