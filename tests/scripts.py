@@ -5,6 +5,11 @@ import pathlib
 import sys
 
 EXPERIMENTS = pathlib.Path(__file__).parents[1] / "experiments"
+# LeNet-sized variants for tests whose subject is the run's machinery, not the
+# paper's network (with `network_args.width=0.125`: a fraction of VGG11's
+# tracing time).
+LENET_CONFIG = EXPERIMENTS / "configs" / "lenet.yaml"
+LENET_WIDTH = "network_args.width=0.125"
 
 
 def load_script(name):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from folders import write_image_folder
 from PIL import Image
-from scripts import load_script
+from scripts import LENET_CONFIG, LENET_WIDTH, load_script
 
 from keras_hebb.run import experiment
 from keras_hebb.run.config import load_config
@@ -378,13 +378,18 @@ class DieInSecondEpoch(keras.callbacks.Callback):
 def test_a_run_dying_mid_variant_list_resumes_there(
     data_folder, tmp_path, capsys, monkeypatch
 ):
-    config = smoke_config(
-        data_folder,
-        "variants.no_threshold.network=hah_vgg",
-        "variants.no_threshold.args.threshold=none",
-        "evaluation.noise_stds=[0.1]",
-        "evaluation.noise_kinds=[gaussian]",
-        "evaluation.attack_budgets=[{norm: linf, eps: 0.01}]",
+    config = load_config(
+        "smoke",
+        files=[LENET_CONFIG],
+        overrides=[
+            f"data.source={data_folder}",
+            LENET_WIDTH,
+            "variants.no_threshold.network=hah_lenet",
+            "variants.no_threshold.args.threshold=none",
+            "evaluation.noise_stds=[0.1]",
+            "evaluation.noise_kinds=[gaussian]",
+            "evaluation.attack_budgets=[{norm: linf, eps: 0.01}]",
+        ],
     )
     assert list(config.variants) == ["baseline", "hah", "no_threshold"]
     real_train = experiment.train_network

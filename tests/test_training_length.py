@@ -5,7 +5,7 @@ import pytest
 import json
 
 from folders import write_image_folder
-from scripts import load_script
+from scripts import LENET_CONFIG, LENET_WIDTH, load_script
 
 
 @pytest.mark.slow
@@ -17,6 +17,8 @@ def test_one_run_per_length_and_the_gap_table(tmp_path, capsys):
         [
             "--preset",
             "smoke",
+            "--config",
+            str(LENET_CONFIG),
             "--data",
             str(folder),
             "--epochs",
@@ -25,6 +27,7 @@ def test_one_run_per_length_and_the_gap_table(tmp_path, capsys):
             "--output",
             str(out),
             "training.seeds=[5]",
+            LENET_WIDTH,
             "evaluation.noise_stds=[0.1]",
             "evaluation.attack_budgets=[{norm: linf, eps: 0.01}]",
         ]
