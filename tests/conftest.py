@@ -10,6 +10,29 @@ import keras
 import numpy as np
 import pytest
 
+# The longest modules (by `--durations`) start first, so that the parallel
+# workers (`-n` in setup.cfg) finish together rather than one waiting on a
+# long module that started last; every module keeps its own order.
+LONGEST_FIRST = (
+    "test_experiment.py",
+    "test_backends.py",
+    "test_benchmark.py",
+    "test_distribute.py",
+    "test_resume.py",
+    "test_models.py",
+    "test_readme.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return (
+            LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        )
+
+    items.sort(key=rank)
+
 
 @pytest.fixture(autouse=True)
 def seeded():

@@ -53,6 +53,9 @@ def test_backend_neutral_tests_pass_on(backend):
         "-q",
         "-m",
         "backends and not slow",
+        # In its own process only: this session's workers share the cores.
+        "-n",
+        "0",
         "-p",
         "no:cacheprovider",
         "tests",

@@ -1,3 +1,4 @@
+import copy
 import json
 import math
 import os
@@ -8,9 +9,8 @@ import numpy as np
 import pytest
 from folders import write_image_folder
 from PIL import Image
-from scripts import LENET_CONFIG, LENET_WIDTH, load_script
+from scripts import load_script
 
-from keras_hebb.run import experiment
 from keras_hebb.run.config import load_config
 from keras_hebb.run.corruption_report import run_corruptions
 from keras_hebb.run.experiment import evaluate_files, run_experiment, without_timings
@@ -314,10 +314,15 @@ def test_corruptions_of_model_files_take_the_first_as_reference(
 ):
     out, _, config, _ = smoke_run
     config.corruptions.cache = corruption_cache
+    # Two corruptions at two severities: the run's report below has them all.
+    subset = copy.deepcopy(config)
+    subset.corruptions.corruptions = ["gaussian_noise", "fog"]
+    subset.corruptions.severities = [1, 5]
     files = [RunFolder(out).network(v, SEEDS[0]).model for v in ("hah", "baseline")]
-    record = run_corruptions(config, tmp_path, files)
+    record = run_corruptions(subset, tmp_path, files)
     assert record.reference == "hah_seed_2022"
-    assert record.by_seed["0"]["hah_seed_2022"]["mce"] == pytest.approx(100.0)
+    figures = record.by_seed["0"]["hah_seed_2022"]
+    assert figures["mce"] == pytest.approx(100.0) and figures["copies"] == 4
     # The run's own report (made by the test above, or now).
     path = out / "corruptions.json"
     run_record = (
@@ -325,8 +330,12 @@ def test_corruptions_of_model_files_take_the_first_as_reference(
         if path.is_file()
         else run_corruptions(config, out)
     )
-    run_hah = run_record.by_seed[str(SEEDS[0])]["hah"]
-    assert record.by_seed["0"]["hah_seed_2022"]["accuracy"] == run_hah["accuracy"]
+    run_hah = run_record.by_seed[str(SEEDS[0])]["hah"]["accuracy"]
+    assert figures["accuracy"] == {
+        name: {severity: run_hah[name][severity] for severity in by_severity}
+        for name, by_severity in figures["accuracy"].items()
+    }
+    assert list(figures["accuracy"]) == subset.corruptions.corruptions
 
 
 def test_defences_study_tables_every_axis_and_every_network(
@@ -365,62 +374,6 @@ def test_learning_rate_schedules(data_folder):
     assert rates("training.schedule=constant") == pytest.approx([1e-3] * 5)
     cosine = rates("training.schedule=cosine")
     assert cosine[0] == pytest.approx(1e-3) and cosine[2] < cosine[1] < cosine[0]
-
-
-class DieInSecondEpoch(keras.callbacks.Callback):
-    """Raises as the second epoch begins, after the first one's checkpoint."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == 1:
-            raise RuntimeError("interrupted")
-
-
-def test_a_run_dying_mid_variant_list_resumes_there(
-    data_folder, tmp_path, capsys, monkeypatch
-):
-    config = load_config(
-        "smoke",
-        files=[LENET_CONFIG],
-        overrides=[
-            f"data.source={data_folder}",
-            LENET_WIDTH,
-            "variants.no_threshold.network=hah_lenet",
-            "variants.no_threshold.args.threshold=none",
-            "evaluation.noise_stds=[0.1]",
-            "evaluation.noise_kinds=[gaussian]",
-            "evaluation.attack_budgets=[{norm: linf, eps: 0.01}]",
-        ],
-    )
-    assert list(config.variants) == ["baseline", "hah", "no_threshold"]
-    real_train = experiment.train_network
-
-    def dies_in_hah(config, variant, seed, folder, callbacks=(), strategy=None):
-        if variant == "hah":
-            callbacks = [DieInSecondEpoch()]
-        return real_train(config, variant, seed, folder, callbacks, strategy)
-
-    monkeypatch.setattr(experiment, "train_network", dies_in_hah)
-    with pytest.raises(RuntimeError, match="interrupted"):
-        run_experiment(config, tmp_path)
-    monkeypatch.setattr(experiment, "train_network", real_train)
-    baseline_file = RunFolder(tmp_path).network("baseline", 2022).evaluation
-    assert baseline_file.is_file()
-    assert not (RunFolder(tmp_path).network("hah", 2022).model).exists()
-    assert not RunFolder(tmp_path).network("no_threshold", 2022).path.exists()
-    mtime = baseline_file.stat().st_mtime
-    capsys.readouterr()
-    record = run_experiment(config, tmp_path)
-    log = capsys.readouterr().out
-    assert "baseline seed 2022: evaluation found" in log
-    assert "hah seed 2022: training epochs 2-2 of 2" in log
-    assert "no_threshold seed 2022: training epochs 1-2 of 2" in log
-    assert baseline_file.stat().st_mtime == mtime
-    history = RunFolder(tmp_path).network("hah", 2022).read_history()
-    assert history["epoch"] == [0.0, 1.0]
-    assert list(record.comparisons) == ["hah", "no_threshold"]
-    assert "threshold1" not in json.dumps(
-        record.variants["no_threshold"]["2022"]["sparsity"]
-    )
 
 
 def test_train_network_rebuilds_the_configured_variant(data_folder, tmp_path):

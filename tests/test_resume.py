@@ -1,10 +1,13 @@
-"""A `keras-hebb train` killed with SIGKILL mid-epoch resumes to the same end.
+"""Runs that die resume where they stopped.
+
+A `keras-hebb train` killed with SIGKILL mid-epoch resumes to the same end.
 
 Real processes: one uninterrupted run, and one killed during its second epoch
 and started again with the same command. With op determinism (on by default
 on CPU) the resumed run ends with the very weights and history of the
 uninterrupted one. A copy of the killed run with its checkpoint truncated
-refuses to resume.
+refuses to resume. A run that dies in its second variant's training
+resumes that variant at its epoch and goes on to the next.
 """
 
 import json
@@ -15,12 +18,17 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 from folders import write_image_folder
+from scripts import LENET_CONFIG, LENET_WIDTH
 
+from keras_hebb.run import experiment
 from keras_hebb.run.checkpoint import CheckpointError
 from keras_hebb.run.config import load_config
+from keras_hebb.run.experiment import run_experiment
+from keras_hebb.run.folder import RunFolder
 from keras_hebb.run.train import train_network
 from keras_hebb.saving import load_model
 
@@ -132,3 +140,60 @@ def test_truncated_checkpoint_is_an_error_naming_the_file(runs):
     assert not (seed_folder(corrupt) / "model.keras").exists()
     history = (seed_folder(corrupt) / "history.csv").read_text()
     assert history == state["corrupt_history"]
+
+
+class DieInSecondEpoch(keras.callbacks.Callback):
+    """Raises as the second epoch begins, after the first one's checkpoint."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("interrupted")
+
+
+def test_a_run_dying_mid_variant_list_resumes_there(tmp_path, capsys, monkeypatch):
+    data_folder = write_image_folder(
+        tmp_path / "data", train_per_class=13, test_per_class=7
+    )
+    config = load_config(
+        "smoke",
+        files=[LENET_CONFIG],
+        overrides=[
+            f"data.source={data_folder}",
+            LENET_WIDTH,
+            "variants.no_threshold.network=hah_lenet",
+            "variants.no_threshold.args.threshold=none",
+            "evaluation.noise_stds=[0.1]",
+            "evaluation.noise_kinds=[gaussian]",
+            "evaluation.attack_budgets=[{norm: linf, eps: 0.01}]",
+        ],
+    )
+    assert list(config.variants) == ["baseline", "hah", "no_threshold"]
+    real_train = experiment.train_network
+
+    def dies_in_hah(config, variant, seed, folder, callbacks=(), strategy=None):
+        if variant == "hah":
+            callbacks = [DieInSecondEpoch()]
+        return real_train(config, variant, seed, folder, callbacks, strategy)
+
+    monkeypatch.setattr(experiment, "train_network", dies_in_hah)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        run_experiment(config, tmp_path / "out")
+    monkeypatch.setattr(experiment, "train_network", real_train)
+    baseline_file = RunFolder(tmp_path / "out").network("baseline", 2022).evaluation
+    assert baseline_file.is_file()
+    assert not (RunFolder(tmp_path / "out").network("hah", 2022).model).exists()
+    assert not RunFolder(tmp_path / "out").network("no_threshold", 2022).path.exists()
+    mtime = baseline_file.stat().st_mtime
+    capsys.readouterr()
+    record = run_experiment(config, tmp_path / "out")
+    log = capsys.readouterr().out
+    assert "baseline seed 2022: evaluation found" in log
+    assert "hah seed 2022: training epochs 2-2 of 2" in log
+    assert "no_threshold seed 2022: training epochs 1-2 of 2" in log
+    assert baseline_file.stat().st_mtime == mtime
+    history = RunFolder(tmp_path / "out").network("hah", 2022).read_history()
+    assert history["epoch"] == [0.0, 1.0]
+    assert list(record.comparisons) == ["hah", "no_threshold"]
+    assert "threshold1" not in json.dumps(
+        record.variants["no_threshold"]["2022"]["sparsity"]
+    )

@@ -44,6 +44,6 @@ def test_one_run_per_length_and_the_gap_table(tmp_path, capsys):
         )
         assert abs(gap["difference"] - (hah - base)) < 1e-6
     text = (out / "training_length.md").read_text()
-    assert "| epochs | baseline | HaH | gap (points) |" in text
+    assert "| epochs | baseline LeNet | HaH LeNet | gap (points) |" in text
     assert (out / "training_length.png").stat().st_size > 10_000
     assert "gap (points)" in capsys.readouterr().out
