@@ -15,7 +15,7 @@ from keras_hebb.robustness import (
     straight_through_model,
     worst_case_accuracy,
 )
-from keras_hebb.robustness.attacks import predictions
+from keras_hebb.robustness.attacks import compiled_pgd, predictions
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +101,16 @@ def test_bpda_copy_has_identical_forward_and_attack_stays_in_budget():
     labels = np.argmax(model.predict(images, verbose=0), axis=1)
     adversarial = BPDA(PGD(2 / 255, steps=3)).generate(model, images, labels)
     assert_within_budget(adversarial, images, "linf", 2 / 255)
+
+
+def test_pgd_traces_once_for_every_step_count_of_a_budget(binary):
+    """The step count is a tensor: PGD-3 and PGD-9 of one budget and step size
+    share one trace of one loop."""
+    model, x, y = binary
+    attacks = [PGD(0.1, steps=steps, step_size=0.02) for steps in (3, 9)]
+    accuracies = [attack_accuracy(model, attack, x, y)[0] for attack in attacks]
+    assert compiled_pgd(model, "linf").experimental_get_tracing_count() == 1
+    assert accuracies[1] <= accuracies[0] < 1.0
 
 
 def test_worst_case_is_per_example_over_all_attacks(binary):
