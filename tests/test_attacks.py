@@ -107,9 +107,10 @@ def test_pgd_traces_once_for_every_step_count_of_a_budget(binary):
     """The step count is a tensor: PGD-3 and PGD-9 of one budget and step size
     share one trace of one loop."""
     model, x, y = binary
+    traced = compiled_pgd(model, "linf").experimental_get_tracing_count()
     attacks = [PGD(0.1, steps=steps, step_size=0.02) for steps in (3, 9)]
     accuracies = [attack_accuracy(model, attack, x, y)[0] for attack in attacks]
-    assert compiled_pgd(model, "linf").experimental_get_tracing_count() == 1
+    assert compiled_pgd(model, "linf").experimental_get_tracing_count() == traced + 1
     assert accuracies[1] <= accuracies[0] < 1.0
 
 
