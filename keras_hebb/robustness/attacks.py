@@ -188,7 +188,7 @@ class PGD(Attack):
         return best
 
 
-# model -> {norm: PGD's compiled function}: one trace per model and norm.
+# model -> {norm: PGD's compiled function}: one `tf.function` per model and norm.
 _COMPILED_PGD = weakref.WeakKeyDictionary()
 
 
