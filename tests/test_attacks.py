@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 from toy import linear_classifier
@@ -112,6 +113,44 @@ def test_pgd_traces_once_for_every_step_count_of_a_budget(binary):
     accuracies = [attack_accuracy(model, attack, x, y)[0] for attack in attacks]
     assert compiled_pgd(model, "linf").experimental_get_tracing_count() == traced + 1
     assert accuracies[1] <= accuracies[0] < 1.0
+
+
+def test_pgd_loop_makes_cleverhans_unrolled_examples_bit_for_bit(binary):
+    """The step count as a tensor changes the graph, not the examples: from the
+    same seed, CleverHans' own call with a Python-int step count gives the
+    same images."""
+    import tensorflow as tf
+    from cleverhans.tf2.attacks.projected_gradient_descent import (
+        projected_gradient_descent,
+    )
+
+    from keras_hebb.robustness.attacks import logits_function
+
+    model, x, y = binary
+    x, y = tf.constant(x), tf.constant(y, tf.int64)
+
+    @tf.function
+    def unrolled(x, y):
+        return projected_gradient_descent(
+            logits_function(model),
+            x,
+            0.1,
+            0.03,
+            7,
+            np.inf,
+            clip_min=0.0,
+            clip_max=1.0,
+            y=y,
+            rand_init=True,
+            sanity_checks=False,
+        )
+
+    keras.utils.set_random_seed(5)
+    expected = unrolled(x, y).numpy()
+    keras.utils.set_random_seed(5)
+    got = compiled_pgd(model, "linf")(x, y, tf.constant(7), 0.1, 0.03).numpy()
+    assert np.abs(expected - x.numpy()).max() > 0.05
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_worst_case_is_per_example_over_all_attacks(binary):
