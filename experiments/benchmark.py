@@ -39,6 +39,9 @@ L_inf 8/255) as a ratio to a standard step.
 
     python experiments/benchmark.py --widths 0.25 --training-modes
 
+`--networks hah_vgg` limits `--training-modes` and `--evaluation` to one of
+the paper's networks.
+
 With `--implementations` it also times hah_vgg with the HaH cost's local
 gradient computed by two passes (the form JAX uses) against the custom
 gradient TensorFlow uses by default.
@@ -179,11 +182,22 @@ def parse_args(argv=None):
         help="time noise and adversarial training steps against standard ones",
     )
     parser.add_argument(
+        "--networks",
+        nargs="+",
+        choices=PAPER_NETWORKS,
+        default=list(PAPER_NETWORKS),
+        help="the paper networks that --training-modes and --evaluation time",
+    )
+    parser.add_argument(
         "--data",
         default=None,
         help="also time the real input pipeline from this source (a folder or tfds)",
     )
     args = parser.parse_args(argv)
+    if args.networks != list(PAPER_NETWORKS) and not (
+        args.training_modes or args.evaluation
+    ):
+        parser.error("--networks applies to --training-modes and --evaluation only")
     if min(args.intra_op_threads, args.inter_op_threads) < 0:
         parser.error("thread counts must be 0 (default) or positive")
     if min(args.batch_size, args.steps, args.rounds, args.eval_images) < 1:
@@ -281,7 +295,7 @@ def main(argv=None):
         if args.evaluation:
             models = {
                 name: compiled_network(name, args.depth, width, args.jit_compile)
-                for name in PAPER_NETWORKS
+                for name in args.networks
             }
             compare_evaluation(models, args.eval_images)
             continue
@@ -358,9 +372,9 @@ def print_time_shares(steps, width):
 
 
 def compare_training_modes(x, y, width, args):
-    """Prints training images/s of each paper network under each training
+    """Prints training images/s of each of `args.networks` under each training
     mode, and its step time as a ratio to the standard step's."""
-    for network in PAPER_NETWORKS:
+    for network in args.networks:
         models = {}
         for mode, perturbation in TRAINING_MODES.items():
             models[mode] = compiled_network(

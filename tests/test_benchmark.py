@@ -50,15 +50,26 @@ def test_evaluation_prints_both_ratios(benchmark, capsys):
 
 @pytest.mark.slow
 def test_training_modes_print_a_ratio_per_network_and_mode(benchmark, capsys):
-    benchmark.main([*TINY, "--steps", "1", "--rounds", "1", "--training-modes"])
+    benchmark.main(
+        [*TINY, "--steps", "1", "--rounds", "1", "--training-modes"]
+        + ["--networks", "hah_vgg"]
+    )
     out = capsys.readouterr().out
-    assert out.count("x the standard step") == 2 * len(benchmark.TRAINING_MODES)
+    assert out.count("x the standard step") == len(benchmark.TRAINING_MODES)
+    assert "baseline_vgg" not in out
     assert "PGD-7 8/255" in out and "1.00x the standard step" in out
 
 
 def test_rejects_bad_arguments(benchmark):
     with pytest.raises(SystemExit):
         benchmark.parse_args(["--eval-images", "0"])
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(["--networks", "hah_vgg"])
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(["--evaluation", "--networks", "resnet"])
+    assert benchmark.parse_args(["--evaluation", "--networks", "hah_vgg"]).networks == [
+        "hah_vgg"
+    ]
 
 
 GPU_SCRIPT = EXPERIMENTS / "gpu_benchmark.py"

@@ -188,6 +188,9 @@ def test_a_grayscale_three_class_folder_trains_and_evaluates_end_to_end(tmp_path
         str(output),
         "network_args.width=0.125",
         "data.validation_limit=6",
+        # One noise kind and one budget: the run's figures are not the subject.
+        "evaluation.noise_kinds=[gaussian]",
+        "evaluation.attack_budgets=[{norm: linf, eps: 0.01}]",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     # Output to a pipe, not a terminal: a line per epoch, no progress bars.
