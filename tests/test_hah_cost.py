@@ -170,7 +170,11 @@ def test_local_gradients_equal_scoring_a_stopped_copy(rng, implementation):
     for ours, expected in zip(
         gradients(model, total, x, kernels), gradients(reference, total, x, kernels)
     ):
-        np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-6)
+        # An entry near zero is a difference of terms as large as the
+        # largest entry: float32 rounds it at that scale (the order of the
+        # sums changes with the thread count).
+        scale = np.abs(expected).max()
+        np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-6 * scale)
 
 
 def test_custom_gradient_implementation_needs_tensorflow():
