@@ -16,8 +16,8 @@ def cores_per_worker():
 
 # Each worker, and every process it starts, keeps to its share of the cores:
 # two workers of TensorFlow's default thread pools (as many threads as
-# cores, each) on two cores spin-wait for each other, and took 1.3x as
-# long. Set before TensorFlow, JAX or torch start; a thread count set by
+# cores, each) on two cores spin-wait for each other (docs/performance.md,
+# "The test suite", has the figures). Set before TensorFlow, JAX or torch start; a thread count set by
 # the caller's environment wins.
 if cores_per_worker() < len(os.sched_getaffinity(0)):
     threads = str(cores_per_worker())
