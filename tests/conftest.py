@@ -7,27 +7,28 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
-def cores_per_worker():
-    """This machine's cores shared out among the suite's parallel workers
-    (`-n` in setup.cfg; xdist tells each worker their number)."""
+def cores_per_worker(cores):
+    """`cores` shared out among the suite's parallel workers (`-n` in
+    setup.cfg; xdist tells each worker their number)."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    return max(1, len(os.sched_getaffinity(0)) // workers)
+    return max(1, cores // workers)
 
 
 # Each worker, and every process it starts, keeps to its share of the cores:
 # two workers of TensorFlow's default thread pools (as many threads as
 # cores, each) on two cores spin-wait for each other (docs/performance.md,
-# "The test suite", has the figures). Set before TensorFlow, JAX or torch start; a thread count set by
-# the caller's environment wins.
-if cores_per_worker() < len(os.sched_getaffinity(0)):
-    threads = str(cores_per_worker())
+# "The test suite", has the figures). Set before TensorFlow, JAX or torch
+# start; a thread count set by the caller's environment wins.
+CORES = len(os.sched_getaffinity(0))
+SHARE = cores_per_worker(CORES)
+if SHARE < CORES:
     for variable in (
         "TF_NUM_INTRAOP_THREADS",
         "TF_NUM_INTEROP_THREADS",
         "OMP_NUM_THREADS",
     ):
-        os.environ.setdefault(variable, threads)
-    if threads == "1":
+        os.environ.setdefault(variable, str(SHARE))
+    if SHARE == 1:
         os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
 import keras
