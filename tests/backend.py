@@ -5,8 +5,25 @@ that `KERAS_BACKEND=jax pytest -m backends` (and `KERAS_BACKEND=torch`) runs
 them there (`test_backends.py` does).
 """
 
+import os
+
 import keras
 import numpy as np
+
+# JAX compiles every op with XLA, and the suite's programs are tiny: LLVM's
+# optimisation passes took most of that time and bought nothing measurable
+# (docs/performance.md, "The test suite"). Under TensorFlow the flag saved
+# nothing, so only JAX processes get it.
+JAX_XLA_FLAGS = "--xla_backend_optimization_level=0"
+
+
+def environment_on(backend):
+    """This process's environment for a subprocess on Keras' `backend`."""
+    environment = {**os.environ, "KERAS_BACKEND": backend}
+    if backend == "jax":
+        flags = environment.get("XLA_FLAGS", "")
+        environment["XLA_FLAGS"] = f"{flags} {JAX_XLA_FLAGS}".strip()
+    return environment
 
 
 def on_jax():

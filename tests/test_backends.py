@@ -9,7 +9,6 @@ equality stands for the slow `backends` tests (training several epochs),
 which run under TensorFlow only.
 """
 
-import os
 import pathlib
 import re
 import subprocess
@@ -17,6 +16,7 @@ import sys
 
 import numpy as np
 import pytest
+from backend import environment_on
 
 # Trained fixtures, subprocesses or other sessions: the slow tier.
 pytestmark = pytest.mark.slow
@@ -29,7 +29,7 @@ def run_on(backend, *args):
     """Runs `python *args` with `KERAS_BACKEND=backend`; its output."""
     process = subprocess.run(
         [sys.executable, *args],
-        env={**os.environ, "KERAS_BACKEND": backend},
+        env=environment_on(backend),
         cwd=TESTS.parent,
         capture_output=True,
         text=True,

@@ -1,11 +1,11 @@
 """The benchmark script runs and prints its figures (it never asserts times)."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
+from backend import environment_on
 from scripts import EXPERIMENTS, load_script
 
 
@@ -105,7 +105,7 @@ def test_gpu_benchmark_runs_on_jax_without_tensorflow(tmp_path):
             "--json",
             str(out),
         ],
-        env={**os.environ, "KERAS_BACKEND": "jax"},
+        env=environment_on("jax"),
         capture_output=True,
         text=True,
         timeout=600,
