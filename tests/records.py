@@ -8,6 +8,7 @@ from keras_hebb.robustness.budgets import Budget
 from keras_hebb.run.comparison import summarise
 from keras_hebb.run.config import load_config
 from keras_hebb.run.corruption_report import seed_record, summarise_corruptions
+from keras_hebb.run.folder import RunFolder
 from keras_hebb.run.records import (
     CorruptionsRecord,
     MetricKey,
@@ -25,7 +26,7 @@ CONVS = ("conv1", "conv2")
 BUDGETS_YAML = "[{norm: linf, eps: 0.00784313725490196}, {norm: l2, eps: 0.25}]"
 
 
-def fixture_config():
+def fixture_config(*overrides):
     return load_config(
         "smoke",
         overrides=[
@@ -34,6 +35,7 @@ def fixture_config():
             "evaluation.noise_stds=[0.1,0.2]",
             f"evaluation.attack_budgets={BUDGETS_YAML}",
             f"robustness.budgets={BUDGETS_YAML}",
+            *overrides,
         ],
     )
 
@@ -80,8 +82,28 @@ def network_figures(rng, name):
 
 
 def results_record():
-    config = fixture_config()
-    rng = np.random.default_rng(0)
+    return results_and_scores(fixture_config(), np.random.default_rng(0))[0]
+
+
+def filled_run(path, *overrides, rng_seed=0):
+    """A `RunFolder` at `path` holding a results record of `fixture_config`
+    with `overrides` and every network's per-image scores."""
+    record, per_image = results_and_scores(
+        fixture_config(*overrides), np.random.default_rng(rng_seed)
+    )
+    run = RunFolder(path)
+    for name, by_seed in per_image.items():
+        for seed, scores in by_seed.items():
+            run.network(name, seed).write_evaluation(
+                record.variants[name][str(seed)], scores
+            )
+    run.write_record("results", record)
+    return run
+
+
+def results_and_scores(config, rng):
+    """(the `ResultsRecord` of `config`'s two networks and seeds, their
+    per-image scores {name: {seed: {metric key: (images,)}}})."""
     figures, per_image = {}, {}
     for name in NAMES:
         figures[name], per_image[name] = {}, {}
@@ -101,7 +123,7 @@ def results_record():
             },
             **summarise(config.evaluation, "baseline", figures, per_image),
         }
-    )
+    ), per_image
 
 
 def budget_result(rng, name):
