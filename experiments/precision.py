@@ -66,7 +66,8 @@ def read_results(path, precision):
     if not run.has_record("results"):
         fail(f"{path} has no results.json; run `keras-hebb run --output {path}` first")
     results = run.read_record("results")
-    trained = results.config["training"]["precision"]
+    # Records made before the setting existed were trained in float32.
+    trained = results.config["training"].get("precision", "float32")
     if trained != precision:
         fail(f"{path} was trained in {trained}, not {precision}")
     return run, results
@@ -76,7 +77,7 @@ def without_precision(config):
     """A run's configuration with `training.precision` and the seeds left
     out: what must be equal for the two runs to be compared."""
     config = copy.deepcopy(config)
-    del config["training"]["precision"]
+    config["training"].pop("precision", None)
     del config["training"]["seeds"]
     return config
 
