@@ -16,7 +16,6 @@ fraction of the sparse blocks and the training time.
 """
 
 import argparse
-import copy
 import pathlib
 import sys
 
@@ -74,10 +73,11 @@ def read_results(path, precision):
 
 
 def without_precision(config):
-    """A run's configuration with `training.precision` and the seeds left
-    out: what must be equal for the two runs to be compared."""
-    config = copy.deepcopy(config)
-    config["training"].pop("precision", None)
+    """A run's configuration, with the defaults of settings added since its
+    record was made, less `training.precision` and the seeds: what must be
+    equal for the two runs to be compared."""
+    config = from_dict(config).to_dict()
+    del config["training"]["precision"]
     del config["training"]["seeds"]
     return config
 
