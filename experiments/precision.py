@@ -114,15 +114,14 @@ def scores(run, variant, seeds):
     return {s: run.network(variant, s).read_evaluation()[1] for s in seeds}
 
 
-def compare_variant(runs, records, variant, seeds):
-    """Every figure of one variant in both precisions, and mixed bfloat16
-    minus float32 over the same images: [(key, label, images, spreads,
-    comparison)]."""
-    results32 = records[0]
-    evaluation = from_dict(results32.config).evaluation
+def compare_variant(runs, keys, evaluation, variant, seeds):
+    """Every figure (`MetricKey` of `keys`) of one variant in both
+    precisions, and mixed bfloat16 minus float32 over the same images: a row
+    {"figure", "label", "images", "values" (a spread over seeds per
+    precision), "difference" (`compare_scores`)} per figure."""
     per_image = [scores(run, variant, seeds) for run in runs]
     rows = []
-    for i, key in enumerate(results32.metric_keys()):
+    for i, key in enumerate(keys):
         name = str(key)
         by_precision = [
             {s: np.asarray(p[s][name], "float64") for s in seeds} for p in per_image
@@ -162,7 +161,7 @@ def variant_section(label, rows, figures):
     """One variant's table: both precisions and their difference."""
     body = [
         [
-            row["label"],
+            f"{row['label']} ({row['images']} images)",
             *[cell(v, row["images"]) for v in row["values"]],
             difference_text(row["difference"]),
             row["difference"]["verdict"],
@@ -214,9 +213,11 @@ def main(argv=None):
     )
     seeds = common_seeds(*records)
     labels = records[0].labels()
+    keys = records[0].metric_keys()
+    evaluation = from_dict(records[0].config).evaluation
     compared = {
         variant: {
-            "figures": compare_variant(runs, records, variant, seeds),
+            "figures": compare_variant(runs, keys, evaluation, variant, seeds),
             "network": network_figures(records, variant, seeds),
         }
         for variant in records[0].names

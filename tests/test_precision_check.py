@@ -65,6 +65,7 @@ def test_each_figure_is_compared_with_itself_across_precisions(precision, tmp_pa
             assert row["difference"]["difference"] == pytest.approx(
                 means[1] - means[0], abs=1e-6
             )
+    assert text.count(f"| clean accuracy ({fixtures.IMAGES} images) |") == 2
     assert text.count("non-zero fraction, sparse blocks") == 2
     assert text.count("training time (wall clock, s)") == 2
 
