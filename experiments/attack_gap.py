@@ -111,7 +111,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    from keras_hebb.robustness.attacks import predictions
+    from keras_hebb.robustness.predict import predicted_classes
     from keras_hebb.run.config import load_config
     from keras_hebb.run.inputs import test_arrays
     from keras_hebb.saving import load_model
@@ -119,7 +119,7 @@ def main(argv=None):
     config = load_config("cpu", overrides=[f"data.source={args.data}"])
     x, y = test_arrays(config, args.examples)
     model = load_model(args.model)
-    clean = predictions(model, x) == y
+    clean = predicted_classes(model, x) == y
     run = {"ART": art_apgd, "reference": reference_apgd}
     print(
         f"{args.model}, {len(y)} images, L_inf {args.eps:.6g}, clean {clean.mean():.3f}"
@@ -129,7 +129,7 @@ def main(argv=None):
     for implementation, attack, steps, targets in (ROWS[i] for i in args.rows):
         start = time.perf_counter()
         adversarial = run[implementation](model, x, y, args.eps, steps, targets)
-        robust = clean & (predictions(model, adversarial) == y)
+        robust = clean & (predicted_classes(model, adversarial) == y)
         print(
             f"| {implementation} | {attack} | {steps} | {targets or '-'} | "
             f"{robust.mean():.3f} | {time.perf_counter() - start:.0f} |",

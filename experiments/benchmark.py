@@ -80,6 +80,7 @@ from keras_hebb.precision import PRECISIONS, precision_policy
 from keras_hebb.robustness.attacks import PGD
 from keras_hebb.robustness.budgets import NOISE_KINDS
 from keras_hebb.robustness.noise import noise_sweep
+from keras_hebb.robustness.predict import predicted_logits
 from keras_hebb.run.config import load_config
 from keras_hebb.training.adversarial_training import AdversarialTraining, fgsm_rs
 from keras_hebb.training.noise_training import GaussianNoiseTraining
@@ -524,7 +525,7 @@ def evaluation_timings(model, images, labels, evaluation):
     # Warm-up: every function traced and compiled for these batch sizes.
     input_gradient_pass(gradient, images[:100], labels[:100])
     pgd.generate(model, images[:100], labels[:100])
-    model.predict(images, batch_size=500, verbose=0)
+    predicted_logits(model, images)
     return (
         timed(lambda: pgd.generate(model, images, labels)),
         timed(lambda: input_gradient_pass(gradient, images, labels)),
@@ -533,7 +534,7 @@ def evaluation_timings(model, images, labels, evaluation):
                 model, images, labels, evaluation.noise_stds, evaluation.noise_draws
             )
         ),
-        timed(lambda: model.predict(images, batch_size=500, verbose=0)),
+        timed(lambda: predicted_logits(model, images)),
     )
 
 

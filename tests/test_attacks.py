@@ -16,7 +16,8 @@ from keras_hebb.robustness import (
     straight_through_model,
     worst_case_accuracy,
 )
-from keras_hebb.robustness.attacks import compiled_pgd, predictions
+from keras_hebb.robustness.attacks import compiled_pgd
+from keras_hebb.robustness.predict import predicted_classes
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ ATTACKS = [
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
 def test_attack_respects_budget_and_lowers_accuracy(binary, attack):
     model, x, y = binary
-    clean = float(np.mean(predictions(model, x) == y))
+    clean = float(np.mean(predicted_classes(model, x) == y))
     accuracy, correct, adversarial = attack_accuracy(model, attack, x, y)
     assert_within_budget(adversarial, x, attack.norm, attack.eps)
     assert accuracy < 0.5 * clean
@@ -72,7 +73,7 @@ def test_spsa_needs_no_gradient_and_respects_budget():
     attack = SPSA(0.1, iterations=20, samples=64, learning_rate=0.02)
     accuracy, _, adversarial = attack_accuracy(model, attack, x, y)
     assert_within_budget(adversarial, x, "linf", 0.1)
-    assert np.mean(predictions(model, x) == y) == 1.0
+    assert np.mean(predicted_classes(model, x) == y) == 1.0
     assert accuracy <= 0.25
 
 

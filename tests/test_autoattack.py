@@ -9,7 +9,7 @@ from toy import analytic_robust_accuracy, linear_classifier
 
 from keras_hebb.models import hah_vgg
 from keras_hebb.robustness import AutoAttack, TorchClassifier
-from keras_hebb.robustness.attacks import predictions
+from keras_hebb.robustness.predict import predicted_classes
 from keras_hebb.robustness.budgets import AttackBudgets
 from keras_hebb.robustness.evaluation import robustness_evaluation
 from keras_hebb.robustness.torch_bridge import nchw
@@ -132,5 +132,5 @@ def test_worst_case_is_never_above_any_attack_and_names_the_reduced_strength(
     assert result["worst_case"] <= min(result["per_attack"].values())
     robust = np.asarray(result["robust_images"], bool)
     assert robust.mean() == result["worst_case"]
-    assert not (robust & (predictions(model, x) != y)).any()
+    assert not (robust & (predicted_classes(model, x) != y)).any()
     assert result["checks"]["autoattack"]["verdict"] in ("pass", "FAIL")

@@ -2,9 +2,10 @@ import keras
 import numpy as np
 import pytest
 
-from keras_hebb.models import hah_vgg
+from keras_hebb.models import hah_lenet, hah_vgg
 from keras_hebb.robustness import conv_input_snr, noisy_accuracy, pgd_accuracy
 from keras_hebb.robustness.noise import accuracy, add_noise
+from keras_hebb.robustness.predict import predicted_classes, predicted_logits
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,20 @@ def test_noise_free_accuracy_is_clean_accuracy(linear_model):
     clean = accuracy(model, x, y)
     assert clean > 0.9
     assert noisy_accuracy(model, x, y, 0.0) == clean
+
+
+def test_batched_logits_are_keras_predict_bit_for_bit():
+    """Batch by batch, a last batch short, through a HaH network's
+    thresholds: the values of `model.predict` itself."""
+    model = hah_lenet(width=0.125)
+    images = np.random.default_rng(3).uniform(size=(37, 28, 28, 1)).astype("float32")
+    expected = model.predict(images, batch_size=16, verbose=0)
+    logits = predicted_logits(model, images, batch_size=16)
+    assert logits.shape == (37, 10) and logits.dtype == expected.dtype
+    np.testing.assert_array_equal(logits, expected)
+    np.testing.assert_array_equal(
+        predicted_classes(model, images, batch_size=16), np.argmax(expected, axis=-1)
+    )
 
 
 @pytest.mark.slow

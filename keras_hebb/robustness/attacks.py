@@ -24,6 +24,7 @@ from cleverhans.tf2.attacks.projected_gradient_descent import (
 from keras_hebb.progress import say
 from keras_hebb.robustness.bpda import straight_through_model
 from keras_hebb.robustness.budgets import Budget
+from keras_hebb.robustness.predict import predicted_classes
 from keras_hebb.validation import check_model_inputs, check_positive_int
 
 NORMS = {"linf": np.inf, "l2": 2}
@@ -52,10 +53,6 @@ def project(adversarial, images, norm, eps):
         flat = flat * np.minimum(1.0, eps / np.maximum(norms, 1e-12))
         delta = flat.reshape(delta.shape)
     return np.clip(images + delta, 0.0, 1.0).astype(images.dtype)
-
-
-def predictions(model, images, batch_size=500):
-    return np.argmax(model.predict(images, batch_size=batch_size, verbose=0), axis=-1)
 
 
 class Attack:
@@ -184,7 +181,7 @@ class PGD(Attack):
             ).numpy()
             best[~fooled] = candidate[~fooled]
             if restart + 1 < self.restarts:
-                fooled |= predictions(model, candidate) != y
+                fooled |= predicted_classes(model, candidate) != y
         return best
 
 
@@ -296,7 +293,7 @@ class BPDA(Attack):
 def attack_accuracy(model, attack, images, labels):
     """(accuracy on the attack's examples, boolean correct-per-example, examples)."""
     adversarial = attack.generate(model, images, labels)
-    correct = predictions(model, adversarial) == np.asarray(labels)
+    correct = predicted_classes(model, adversarial) == np.asarray(labels)
     return float(correct.mean()), correct, adversarial
 
 
@@ -313,7 +310,7 @@ def worst_case_accuracy(model, attacks, images, labels, verbose=True, robust=Non
         which examples every attack failed on).
     """
     images, labels = check_model_inputs(model, images, labels)
-    clean_correct = predictions(model, images) == labels
+    clean_correct = predicted_classes(model, images) == labels
     result = {"clean": float(clean_correct.mean()), "per_attack": {}, "seconds": {}}
     robust = clean_correct if robust is None else clean_correct & robust
     for attack in attacks:

@@ -25,7 +25,8 @@ import pyautoattack
 import torch
 
 from keras_hebb.progress import say
-from keras_hebb.robustness.attacks import Attack, budget_name, predictions
+from keras_hebb.robustness.attacks import Attack, budget_name
+from keras_hebb.robustness.predict import predicted_classes
 from keras_hebb.robustness.budgets import AUTOATTACK_ATTACKS, strength_label
 from keras_hebb.robustness.torch_bridge import TorchClassifier, nchw, nhwc
 from keras_hebb.validation import check_model_inputs
@@ -185,7 +186,7 @@ class AutoAttack(Attack):
                 f"{classes}."
             )
         start = time.perf_counter()
-        correct = predictions(model, images) == labels
+        correct = predicted_classes(model, images) == labels
         log = AutoAttackLog(model.name, verbose)
         reference = self.reference(TorchClassifier(model), classes)
         with capturing(log):
@@ -195,7 +196,7 @@ class AutoAttack(Attack):
                 batch_size=self.batch_size,
             )
         adversarial = nhwc(adversarial)
-        robust = correct & (predictions(model, adversarial) == labels)
+        robust = correct & (predicted_classes(model, adversarial) == labels)
         running = running_accuracy(int(correct.sum()), log.fooled, len(labels))
         if round(running[tuple(AUTOATTACK_ATTACKS)[-1]] * len(labels)) != robust.sum():
             raise RuntimeError(

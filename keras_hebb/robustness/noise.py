@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
-from keras_hebb.probes import conv_inputs, read_tensors
+from keras_hebb.probes import conv_inputs, read_tensors_of_each
 from keras_hebb.robustness.budgets import NOISE_KINDS
+from keras_hebb.robustness.predict import predicted_classes
 from keras_hebb.validation import check_model_inputs
 
 
@@ -43,8 +44,7 @@ def correct(model, images, labels, batch_size=500):
 
 def checked_correct(model, images, labels, batch_size=500):
     """`correct` of inputs already through `check_model_inputs`."""
-    logits = model.predict(images, batch_size=batch_size, verbose=0)
-    return np.argmax(logits, axis=-1) == labels
+    return predicted_classes(model, images, batch_size) == labels
 
 
 def noisy_accuracy(
@@ -143,8 +143,9 @@ def conv_input_snr(model, images, std, seed=2022, batch_size=500):
     """
     images, _ = check_model_inputs(model, images)
     noisy = add_noise(images, std, "gaussian", np.random.default_rng(seed))
-    clean_maps = read_tensors(model, conv_inputs, images, batch_size)
-    noisy_maps = read_tensors(model, conv_inputs, noisy, batch_size)
+    clean_maps, noisy_maps = read_tensors_of_each(
+        model, conv_inputs, [images, noisy], batch_size
+    )
     snr = {}
     for name in clean_maps:
         clean = clean_maps[name].reshape(len(images), -1).astype("float64")
