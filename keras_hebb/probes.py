@@ -274,13 +274,29 @@ def read_tensors(model, tensors_of, images, batch_size):
     Returns:
         dict name -> NumPy array with one row per image, `(n, ...)`.
     """
-    images = np.asarray(images)
-    read = batch_function(lambda batch: tensors_of(model, batch), images)
-    batches = [
-        read(images[start : start + batch_size])
-        for start in range(0, len(images), batch_size)
-    ]
-    return {
-        name: np.concatenate([batch[name].numpy() for batch in batches])
-        for name in batches[0]
-    }
+    (tensors,) = read_tensors_of_each(model, tensors_of, [images], batch_size)
+    return tensors
+
+
+def read_tensors_of_each(model, tensors_of, image_sets, batch_size):
+    """`read_tensors` of each array of `image_sets` (all shaped alike but for
+    their number of images), through one compiled function: the model's
+    graph is walked and traced once, not once a set.
+
+    Returns:
+        list of dicts name -> NumPy array `(n, ...)`, one per set.
+    """
+    image_sets = [np.asarray(images) for images in image_sets]
+    read = batch_function(lambda batch: tensors_of(model, batch), image_sets[0])
+
+    def read_all(images):
+        batches = [
+            read(images[start : start + batch_size])
+            for start in range(0, len(images), batch_size)
+        ]
+        return {
+            name: np.concatenate([batch[name].numpy() for batch in batches])
+            for name in batches[0]
+        }
+
+    return [read_all(images) for images in image_sets]

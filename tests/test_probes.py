@@ -19,6 +19,7 @@ from keras_hebb.probes import (
     conv_blocks,
     conv_inputs,
     read_tensors,
+    read_tensors_of_each,
     sparse_blocks,
 )
 from keras_hebb.robustness import conv_input_snr, straight_through_model
@@ -198,6 +199,24 @@ def test_every_conv_is_found_with_its_input_and_activation(case):
         np.testing.assert_allclose(activations[name], expected, atol=1e-5)
     for name, expected in expected_inputs.items():
         np.testing.assert_allclose(inputs[name], expected, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_each_image_set_reads_as_it_would_alone(case):
+    model, _, _, _, images = case
+    noisy = np.clip(images + 0.1, 0.0, 1.0).astype(images.dtype)
+    both = read_tensors_of_each(model, conv_inputs, [images, noisy[:2]], batch_size=3)
+    for alone, read in zip(
+        [
+            read_tensors(model, conv_inputs, x, batch_size=3)
+            for x in (images, noisy[:2])
+        ],
+        both,
+        strict=True,
+    ):
+        assert list(read) == list(alone)
+        for name in alone:
+            np.testing.assert_array_equal(read[name], alone[name])
 
 
 @pytest.mark.slow
