@@ -7,8 +7,8 @@ TensorFlow starts):
     TF_CONFIG=... python distributed_step.py multi_worker OUT.npz
 
 For each strategy ("mirrored" runs the default strategy too) and each of
-hah_vgg, plain_hah_vgg (its layers in a plain `keras.Model`) and
-baseline_vgg (hah_vgg only for "multi_worker") it saves the
+hah_lenet, plain_hah_lenet (its layers in a plain `keras.Model`) and
+baseline_lenet (hah_lenet only for "multi_worker") it saves the
 trainable weights before and after one SGD step on one global batch
 (`<strategy>/<network>/before/<i>`, `.../after/<i>`), the non-trainable ones
 after it (`.../state/<i>`: BatchNorm's moving statistics),
@@ -35,20 +35,20 @@ def configure_devices(mode):
 
 def toy_batch():
     rng = np.random.default_rng(7)
-    x = rng.uniform(0.2, 0.6, size=(GLOBAL_BATCH, 32, 32, 3)).astype("float32")
+    x = rng.uniform(0.2, 0.6, size=(GLOBAL_BATCH, 28, 28, 1)).astype("float32")
     y = rng.integers(0, 2, size=GLOBAL_BATCH).astype("int32")
-    x[y == 1, :, :16] += 0.3
+    x[y == 1, :, :14] += 0.3
     return x, y
 
 
-def plain_hah_vgg(**kwargs):
-    """hah_vgg's layers in a plain `keras.Model` (Keras' own training step)."""
+def plain_hah_lenet(**kwargs):
+    """hah_lenet's layers in a plain `keras.Model` (Keras' own training step)."""
     import keras
 
-    from keras_hebb.models import hah_vgg
+    from keras_hebb.models import hah_lenet
 
-    network = hah_vgg(**kwargs)
-    return keras.Model(network.inputs, network.outputs, name="plain_hah_vgg")
+    network = hah_lenet(**kwargs)
+    return keras.Model(network.inputs, network.outputs, name="plain_hah_lenet")
 
 
 def one_step(build, strategy):
@@ -56,7 +56,7 @@ def one_step(build, strategy):
 
     keras.utils.set_random_seed(0)
     with strategy.scope():
-        model = build(depth=11, width=0.0625, num_classes=2)
+        model = build(width=0.125, num_classes=2)
         model.compile(
             keras.optimizers.SGD(LEARNING_RATE),
             keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -78,7 +78,7 @@ def one_step(build, strategy):
 def main(mode, path):
     configure_devices(mode)
     from keras_hebb.distribute import get_strategy
-    from keras_hebb.models import baseline_vgg, hah_vgg
+    from keras_hebb.models import baseline_lenet, hah_lenet
 
     names = ("default", "mirrored") if mode == "mirrored" else (mode,)
     arrays = {}
@@ -86,9 +86,9 @@ def main(mode, path):
         strategy = get_strategy(name)
         arrays[f"{name}/replicas"] = np.int64(strategy.num_replicas_in_sync)
         builds = (
-            (hah_vgg,)
+            (hah_lenet,)
             if name == "multi_worker"
-            else (hah_vgg, plain_hah_vgg, baseline_vgg)
+            else (hah_lenet, plain_hah_lenet, baseline_lenet)
         )
         for build in builds:
             for key, value in one_step(build, strategy).items():

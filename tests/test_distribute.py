@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 
 SCRIPT = pathlib.Path(__file__).with_name("distributed_step.py")
-NETWORKS = ("hah_vgg", "plain_hah_vgg", "baseline_vgg")
+NETWORKS = ("hah_lenet", "plain_hah_lenet", "baseline_lenet")
 
 
 def free_ports(count):
@@ -110,9 +110,9 @@ def test_mirrored_step_on_two_devices_equals_one_device(steps, network):
     result = steps["mirrored"]
     assert result["default/replicas"] == 1 and result["mirrored/replicas"] == 2
     logs = assert_same_step(result, result, network, "mirrored")
-    if network != "baseline_vgg":
+    if network != "baseline_lenet":
         assert {"hah1_score", "threshold1_nonzero"} <= set(logs)
-    if network == "hah_vgg":
+    if network == "hah_lenet":
         assert "hah_loss" in logs
 
 
@@ -120,7 +120,7 @@ def test_mirrored_step_on_two_devices_equals_one_device(steps, network):
 def test_multi_worker_step_on_two_processes_equals_one_device(steps):
     for worker in ("worker0", "worker1"):
         assert steps[worker]["multi_worker/replicas"] == 2
-        assert_same_step(steps["mirrored"], steps[worker], "hah_vgg", "multi_worker")
+        assert_same_step(steps["mirrored"], steps[worker], "hah_lenet", "multi_worker")
 
 
 def test_unknown_strategy_name_is_refused():

@@ -29,25 +29,38 @@ def docstring_examples():
                 yield pytest.param(test, id=test.name)
 
 
-def fixtures(tmp_path):
+def small_hah_network():
+    """A compiled HaH LeNet at width 1/8 for CIFAR-shaped images: two HaH
+    blocks, which is all the examples need of a HaH network."""
+    model = keras_hebb.models.hah_lenet(
+        width=0.125,
+        input_shape=(32, 32, 3),
+        input_mean=(0.5,) * 3,
+        input_std=(0.25,) * 3,
+    )
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def fixtures(tmp_path, source):
     """The names the examples use without defining them: 16 CIFAR-shaped
     images `x` in [0, 1] and their labels `y`, a small compiled HaH network
-    `model`, a `seed`, an output folder `out` and a CIFAR-10-like image
-    folder `folder`."""
+    `model` (built only for the examples that name one), a `seed`, an output
+    folder `out` and a CIFAR-10-like image folder `folder`."""
     rng = np.random.default_rng(0)
-    model = keras_hebb.models.hah_vgg(depth=11, width=0.0625)
-    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    return {
+    names = {
         "np": np,
         "keras": keras,
         "keras_hebb": keras_hebb,
         "x": rng.uniform(size=(16, 32, 32, 3)).astype("float32"),
         "y": rng.integers(0, 10, size=16),
-        "model": model,
         "seed": 2022,
         "out": tmp_path,
         "folder": write_image_folder(tmp_path / "data", 2, 1),
     }
+    if "model" in source:
+        names["model"] = small_hah_network()
+    return names
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +75,7 @@ def quiet(tmp_path, monkeypatch):
 @pytest.mark.parametrize("test", list(docstring_examples()))
 @pytest.mark.slow
 def test_docstring_example_runs(test, tmp_path):
-    test.globs.update(fixtures(tmp_path))
+    test.globs.update(fixtures(tmp_path, "".join(e.source for e in test.examples)))
     runner = doctest.DocTestRunner(
         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     )

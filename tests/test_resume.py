@@ -54,8 +54,10 @@ def seed_folder(output):
 
 
 def train(folder, output):
+    """`keras-hebb train` of the smoke preset's LeNet-sized HaH variant."""
     command = ("train", "--variant", VARIANT, "--preset", "smoke")
-    return keras_hebb(*command, "--data", folder, "--output", output)
+    command += ("--config", LENET_CONFIG, "--data", folder, "--output", output)
+    return keras_hebb(*command, LENET_WIDTH)
 
 
 def finish(process):
@@ -134,7 +136,9 @@ def test_truncated_checkpoint_is_an_error_naming_the_file(runs):
     root, state, _, folder = runs
     corrupt = root / "corrupt"
     weights = seed_folder(corrupt) / "backup" / "epoch_0001" / "model.weights.h5"
-    config = load_config("smoke", overrides=[f"data.source={folder}"])
+    config = load_config(
+        "smoke", files=[LENET_CONFIG], overrides=[f"data.source={folder}", LENET_WIDTH]
+    )
     with pytest.raises(CheckpointError, match=f"Cannot read the checkpoint {weights}"):
         train_network(config, VARIANT, SEED, seed_folder(corrupt))
     assert not (seed_folder(corrupt) / "model.keras").exists()

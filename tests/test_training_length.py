@@ -1,9 +1,8 @@
-import pytest
-
 """The training-length study script runs end to end at the smoke size."""
 
 import json
 
+import pytest
 from folders import write_image_folder
 from scripts import LENET_CONFIG, LENET_WIDTH, load_script
 
