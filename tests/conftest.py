@@ -39,13 +39,19 @@ import pytest
 # workers (`-n` in setup.cfg) finish together rather than one waiting on a
 # long module that started last; every module keeps its own order.
 LONGEST_FIRST = (
-    "test_experiment.py",
-    "test_backends.py",
     "test_benchmark.py",
-    "test_distribute.py",
-    "test_resume.py",
+    "test_backends.py",
+    "test_experiment.py",
     "test_models.py",
+    "test_architectures.py",
+    "test_resume.py",
+    "test_precision.py",
+    "test_training_length.py",
+    "test_cli.py",
     "test_readme.py",
+    "test_autoattack.py",
+    "test_distribute.py",
+    "test_examples.py",
 )
 
 
