@@ -9,9 +9,9 @@ from toy import analytic_robust_accuracy, linear_classifier
 
 from keras_hebb.models import hah_vgg
 from keras_hebb.robustness import AutoAttack, TorchClassifier
-from keras_hebb.robustness.predict import predicted_classes
 from keras_hebb.robustness.budgets import AttackBudgets
 from keras_hebb.robustness.evaluation import robustness_evaluation
+from keras_hebb.robustness.predict import predicted_classes
 from keras_hebb.robustness.torch_bridge import nchw
 
 

@@ -26,8 +26,8 @@ import torch
 
 from keras_hebb.progress import say
 from keras_hebb.robustness.attacks import Attack, budget_name
-from keras_hebb.robustness.predict import predicted_classes
 from keras_hebb.robustness.budgets import AUTOATTACK_ATTACKS, strength_label
+from keras_hebb.robustness.predict import predicted_classes
 from keras_hebb.robustness.torch_bridge import TorchClassifier, nchw, nhwc
 from keras_hebb.validation import check_model_inputs
 
