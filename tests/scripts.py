@@ -12,6 +12,18 @@ LENET_CONFIG = EXPERIMENTS / "configs" / "lenet.yaml"
 LENET_WIDTH = "network_args.width=0.125"
 
 
+def lenet_smoke_config(data_folder, *overrides):
+    """The smoke preset on those LeNet-sized variants, reading `data_folder`,
+    with dotted `overrides` after."""
+    from keras_hebb.run.config import load_config
+
+    return load_config(
+        "smoke",
+        files=[LENET_CONFIG],
+        overrides=[f"data.source={data_folder}", LENET_WIDTH, *overrides],
+    )
+
+
 def load_script(name):
     """`experiments/<name>.py` as a module, registered in `sys.modules`
     (AutoGraph finds the source of a script's functions through it)."""

@@ -3,6 +3,7 @@
 import doctest
 import importlib
 import pathlib
+import re
 
 import keras
 import numpy as np
@@ -58,7 +59,8 @@ def fixtures(tmp_path, source):
         "out": tmp_path,
         "folder": write_image_folder(tmp_path / "data", 2, 1),
     }
-    if "model" in source:
+    # `keras_hebb.models` is not the name `model`.
+    if re.search(r"\bmodel\b", source):
         names["model"] = small_hah_network()
     return names
 

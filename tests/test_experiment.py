@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from folders import write_image_folder
 from PIL import Image
-from scripts import LENET_CONFIG, LENET_WIDTH, load_script
+from scripts import lenet_smoke_config, load_script
 
-from keras_hebb.run.config import load_config
 from keras_hebb.run.corruption_report import run_corruptions
 from keras_hebb.run.experiment import evaluate_files, run_experiment, without_timings
 from keras_hebb.run.folder import RunFolder
@@ -28,16 +27,6 @@ pytestmark = pytest.mark.slow
 SEEDS = (2022, 2023)
 
 
-def smoke_config(folder, *overrides):
-    """The smoke preset on LeNet-sized variants: the subject here is the run's
-    machinery, which is the same for every network."""
-    return load_config(
-        "smoke",
-        files=[LENET_CONFIG],
-        overrides=[f"data.source={folder}", LENET_WIDTH, *overrides],
-    )
-
-
 @pytest.fixture(scope="module")
 def data_folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
@@ -51,7 +40,7 @@ def smoke_run(tmp_path_factory, data_folder):
     root = tmp_path_factory.mktemp("smoke")
     # AutoAttack at reduced strength: the smoke preset's standard one would
     # take minutes here.
-    config = smoke_config(
+    config = lenet_smoke_config(
         data_folder,
         f"training.seeds=[{SEEDS[0]},{SEEDS[1]}]",
         "robustness.attacks.strength=reduced",
@@ -218,7 +207,7 @@ def test_rerun_reuses_every_evaluation(smoke_run, capsys):
 
 def test_rerun_with_another_configuration_is_refused(smoke_run):
     out, _, config, _ = smoke_run
-    changed = smoke_config(
+    changed = lenet_smoke_config(
         config.data.source,
         f"training.seeds=[{SEEDS[0]},{SEEDS[1]}]",
         "variants.hah.args.keep=0.5",
@@ -375,7 +364,7 @@ def test_defences_study_tables_every_axis_and_every_network(
 
 def test_learning_rate_schedules(data_folder):
     def rates(*overrides):
-        config = smoke_config(data_folder, "training.epochs=10", *overrides)
+        config = lenet_smoke_config(data_folder, "training.epochs=10", *overrides)
         schedule = learning_rate_schedule(config.training)
         return [schedule(epoch) for epoch in (0, 5, 6, 8, 9)]
 
@@ -386,7 +375,7 @@ def test_learning_rate_schedules(data_folder):
 
 
 def test_train_network_rebuilds_the_configured_variant(data_folder, tmp_path):
-    config = smoke_config(data_folder, "variants.hah.args.threshold=adaptive")
+    config = lenet_smoke_config(data_folder, "variants.hah.args.threshold=adaptive")
     model, seconds = train_network(config, "hah", 7, tmp_path)
     assert seconds > 0 and model.name == "hah"
     types = {type(layer).__name__ for layer in model.layers}

@@ -22,11 +22,10 @@ import keras
 import numpy as np
 import pytest
 from folders import write_image_folder
-from scripts import LENET_CONFIG, LENET_WIDTH
+from scripts import LENET_CONFIG, LENET_WIDTH, lenet_smoke_config
 
 from keras_hebb.run import experiment
 from keras_hebb.run.checkpoint import CheckpointError
-from keras_hebb.run.config import load_config
 from keras_hebb.run.experiment import run_experiment
 from keras_hebb.run.folder import RunFolder
 from keras_hebb.run.train import train_network
@@ -136,9 +135,7 @@ def test_truncated_checkpoint_is_an_error_naming_the_file(runs):
     root, state, _, folder = runs
     corrupt = root / "corrupt"
     weights = seed_folder(corrupt) / "backup" / "epoch_0001" / "model.weights.h5"
-    config = load_config(
-        "smoke", files=[LENET_CONFIG], overrides=[f"data.source={folder}", LENET_WIDTH]
-    )
+    config = lenet_smoke_config(folder)
     with pytest.raises(CheckpointError, match=f"Cannot read the checkpoint {weights}"):
         train_network(config, VARIANT, SEED, seed_folder(corrupt))
     assert not (seed_folder(corrupt) / "model.keras").exists()
@@ -158,18 +155,13 @@ def test_a_run_dying_mid_variant_list_resumes_there(tmp_path, capsys, monkeypatc
     data_folder = write_image_folder(
         tmp_path / "data", train_per_class=13, test_per_class=7
     )
-    config = load_config(
-        "smoke",
-        files=[LENET_CONFIG],
-        overrides=[
-            f"data.source={data_folder}",
-            LENET_WIDTH,
-            "variants.no_threshold.network=hah_lenet",
-            "variants.no_threshold.args.threshold=none",
-            "evaluation.noise_stds=[0.1]",
-            "evaluation.noise_kinds=[gaussian]",
-            "evaluation.attack_budgets=[{norm: linf, eps: 0.01}]",
-        ],
+    config = lenet_smoke_config(
+        data_folder,
+        "variants.no_threshold.network=hah_lenet",
+        "variants.no_threshold.args.threshold=none",
+        "evaluation.noise_stds=[0.1]",
+        "evaluation.noise_kinds=[gaussian]",
+        "evaluation.attack_budgets=[{norm: linf, eps: 0.01}]",
     )
     assert list(config.variants) == ["baseline", "hah", "no_threshold"]
     real_train = experiment.train_network
